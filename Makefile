@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench migrate demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+# The whole platform on the embedded defaults: SQLite and the local WhatsApp Web simulator.
+run: export DEBUG ?= 1
+run: export LOG_FORMAT ?= pretty
+run: $(STAMP)
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# The whole suite; on SQLite unless DATABASE_URL points elsewhere (CI: PostgreSQL).
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 db.sqlite3-*

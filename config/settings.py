@@ -1,0 +1,154 @@
+"""Settings for the control plane and the workers, read from the environment.
+
+Every variable is documented in .env.example. With DEBUG off (production), the variables in
+REQUIRED_IN_PRODUCTION must be set: a missing one is reported by the startup checks
+(tenants/checks.py), which name it, and the process refuses to start.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.logging import build_logging_config, parse_log_format, parse_log_level
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "PORTAL_INTERNAL_KEY", "ALLOWED_HOSTS")
+# Read by the startup checks: in production each of these must come from the environment.
+MISSING_REQUIRED_ENV = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
+
+# Without a key, a development-only one is used; the startup checks refuse it in production.
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="") or DEV_SECRET_KEY
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+PORTAL_INTERNAL_KEY = env.str("PORTAL_INTERNAL_KEY", default="")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_crontab",
+    "tenants",
+    "workers",
+    "portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_settings() -> dict:
+    url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    db = environ.Env.db_url_config(url)
+    if "ENGINE" not in db:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must start with postgres:// or sqlite:///; got {url.split(':')[0]!r}:..."
+        )
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server, the workers and the stale check all write: WAL lets readers run
+        # beside the writer, and IMMEDIATE takes the write lock up front, so a transaction
+        # waits for it (up to timeout) instead of failing with "database is locked".
+        db["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        # Tests start worker processes that must see the test database, so it is a file.
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        db["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    elif db["ENGINE"] == "django.db.backends.postgresql":
+        db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+DATABASES = {"default": _database_settings()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "tenants.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+
+# --- Production hardening (check --deploy) -----------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- Logging -----------------------------------------------------------------------------
+LOG_LEVEL = parse_log_level(env.str("LOG_LEVEL", default="INFO"))
+LOG_FORMAT = parse_log_format(env.str("LOG_FORMAT", default="pretty" if DEBUG else "json"))
+LOG_DIR = Path(env.str("LOG_DIR", default=str(BASE_DIR / "logs"))).resolve()
+LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+
+# --- Workers -----------------------------------------------------------------------------
+def _positive_int(name: str, default: int) -> int:
+    value = env.int(name, default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive whole number, got {value}")
+    return value
+
+
+HEARTBEAT_INTERVAL_SECONDS = _positive_int("HEARTBEAT_INTERVAL_SECONDS", 30)
+STALE_WORKER_THRESHOLD_SECONDS = _positive_int("STALE_WORKER_THRESHOLD_SECONDS", 120)
+WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com/")
+CHROME_BINARY = env.str("CHROME_BINARY", default="/usr/bin/chromium")
+CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
+# A remote WebDriver (e.g. Selenium Grid) instead of a local Chromium, when set.
+SELENIUM_REMOTE_URL = env.str("SELENIUM_REMOTE_URL", default="")
+SESSIONS_DIR = Path(env.str("SESSIONS_DIR", default=str(BASE_DIR / "sessions"))).resolve()

@@ -1,0 +1,368 @@
+"""The staff's view of the platform: tenants, workers, sessions, messages and the timeline.
+
+Every changelist selects its related rows in the same query (no N+1), and the large tables
+(messages, events) never run COUNT(*) over the whole table to draw a page.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from tenants import services
+from tenants.formatting import humanize_age
+from tenants.models import (
+    MessageLog,
+    SetupRequest,
+    Tenant,
+    User,
+    WhatsAppSession,
+    WorkerEvent,
+    WorkerProcess,
+)
+
+# Colours of the status badges, by value; anything unlisted is grey.
+_BADGE_COLOURS = {
+    "ACTIVE": "ok",
+    "RUNNING": "ok",
+    "CONNECTED": "ok",
+    "APPROVED": "ok",
+    "DONE": "ok",
+    "NEW": "info",
+    "STARTING": "info",
+    "QR": "info",
+    "PENDING": "info",
+    "STOPPING": "info",
+    "ERROR": "bad",
+    "LOGGED_OUT": "bad",
+    "AUTH_FAILURE": "bad",
+    "CONFLICT": "bad",
+    "REJECTED": "bad",
+    "DISCONNECTED": "warn",
+    "PHONE_UNREACHABLE": "warn",
+    "SUSPENDED": "warn",
+}
+
+
+def badge(value: str, label: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', _BADGE_COLOURS.get(value, "off"), label)
+
+
+class LargeTablePaginator(Paginator):
+    """A paginator that does not COUNT(*) millions of rows to draw one page.
+
+    On PostgreSQL an unfiltered table's size comes from the planner's estimate, and a
+    filtered count gets a short time limit, past which the page says "many".
+    """
+
+    ESTIMATE_ABOVE = 100_000
+    COUNT_TIMEOUT_MS = 300
+
+    @cached_property
+    def count(self) -> int:
+        if connection.vendor != "postgresql":
+            return super().count
+        query = self.object_list.query
+        if not query.where:
+            estimate = self._planner_estimate(query.model._meta.db_table)
+            if estimate > self.ESTIMATE_ABOVE:
+                return estimate
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {self.COUNT_TIMEOUT_MS}")
+                return super().count
+        except DatabaseError:  # the count hit its time limit: too many to count cheaply
+            return self.ESTIMATE_ABOVE
+
+    @staticmethod
+    def _planner_estimate(table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+            row = cursor.fetchone()
+        return int(row[0]) if row and row[0] and row[0] > 0 else 0
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "status_badge",
+        "worker_status",
+        "session_state",
+        "heartbeat",
+        "message_count",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["name", "=id"]
+    list_select_related = ["worker", "session"]
+    readonly_fields = ["id", "status", "created_at", "updated_at"]
+    fields = ["id", "name", "status", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        # A correlated subquery is evaluated for the page's rows only, not the whole table.
+        per_tenant = (
+            MessageLog.objects.filter(tenant=OuterRef("pk"))
+            .order_by()
+            .values("tenant")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(n_messages=Coalesce(Subquery(per_tenant), 0))
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: object, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name", "updated_at"])
+        else:
+            created = services.tenant_create(name=obj.name)
+            obj.pk, obj.created_at, obj._state = created.pk, created.created_at, created._state
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Tenant) -> str:
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="worker", ordering="worker__status")
+    def worker_status(self, obj: Tenant) -> str:
+        worker = getattr(obj, "worker", None)
+        return badge(worker.status, worker.get_status_display()) if worker else "-"
+
+    @admin.display(description="session", ordering="session__state")
+    def session_state(self, obj: Tenant) -> str:
+        session = getattr(obj, "session", None)
+        return badge(session.state, session.get_state_display()) if session else "-"
+
+    @admin.display(description="heartbeat", ordering="session__last_seen_at")
+    def heartbeat(self, obj: Tenant) -> str:
+        session = getattr(obj, "session", None)
+        return humanize_age(session.heartbeat_age()) if session else "-"
+
+    @admin.display(description="messages", ordering="n_messages")
+    def message_count(self, obj: Tenant) -> int:
+        return obj.n_messages
+
+
+@admin.register(WorkerProcess)
+class WorkerProcessAdmin(ReadOnlyAdmin):
+    list_display = [
+        "process_name",
+        "tenant",
+        "status_badge",
+        "host",
+        "pid",
+        "heartbeat",
+        "started_at",
+        "short_error",
+    ]
+    list_filter = ["status"]
+    search_fields = ["process_name", "tenant__name", "host"]
+    list_select_related = ["tenant", "tenant__session"]
+    readonly_fields = [
+        "tenant",
+        "process_name",
+        "host",
+        "pid",
+        "status",
+        "last_error",
+        "started_at",
+        "stopped_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: WorkerProcess) -> str:
+        return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="heartbeat", ordering="tenant__session__last_seen_at")
+    def heartbeat(self, obj: WorkerProcess) -> str:
+        return humanize_age(obj.tenant.session.heartbeat_age())
+
+    @admin.display(description="last error")
+    def short_error(self, obj: WorkerProcess) -> str:
+        return obj.last_error[:120]
+
+
+@admin.register(WhatsAppSession)
+class WhatsAppSessionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "tenant",
+        "state_badge",
+        "heartbeat",
+        "last_seen_at",
+        "qr_refresh_count",
+        "state_changed_at",
+    ]
+    list_filter = ["state"]
+    search_fields = ["tenant__name"]
+    list_select_related = ["tenant"]
+    # The raw QR value is a credential: staff see the code as an image, not the string.
+    fields = readonly_fields = [
+        "tenant",
+        "state",
+        "state_changed_at",
+        "qr_image",
+        "qr_issued_at",
+        "qr_refresh_count",
+        "last_seen_at",
+    ]
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, obj: WhatsAppSession) -> str:
+        return badge(obj.state, obj.get_state_display())
+
+    @admin.display(description="heartbeat", ordering="last_seen_at")
+    def heartbeat(self, obj: WhatsAppSession) -> str:
+        return humanize_age(obj.heartbeat_age())
+
+    @admin.display(description="QR code")
+    def qr_image(self, obj: WhatsAppSession) -> str:
+        if not obj.last_qr_data_uri.startswith("data:image/png;base64,"):
+            return "-"
+        return format_html('<img src="{}" alt="QR code" width="240" height="240">', obj.last_qr_data_uri)
+
+
+@admin.register(MessageLog)
+class MessageLogAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "tenant",
+        "direction",
+        "from_number",
+        "to_number",
+        "short_text",
+        "wa_message_id",
+    ]
+    list_filter = ["direction", "created_at", ("tenant", admin.RelatedOnlyFieldListFilter)]
+    # Prefix and exact matches use the indexes; a free "contains" would scan millions of rows.
+    search_fields = ["^from_number", "^to_number", "=wa_message_id"]
+    list_select_related = ["tenant"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    ordering = ["-created_at", "-id"]
+    readonly_fields = [
+        "id",
+        "tenant",
+        "direction",
+        "from_number",
+        "to_number",
+        "message_text",
+        "wa_message_id",
+        "created_at",
+    ]
+
+    @admin.display(description="text")
+    def short_text(self, obj: MessageLog) -> str:
+        return obj.message_text[:80]
+
+
+@admin.register(WorkerEvent)
+class WorkerEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "tenant", "kind", "old_value", "new_value", "reason"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["tenant__name", "=tenant__id"]
+    list_select_related = ["tenant"]
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    ordering = ["-created_at", "-id"]
+
+
+@admin.register(SetupRequest)
+class SetupRequestAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "tenant", "user", "status_badge", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["tenant__name", "user__email"]
+    list_select_related = ["tenant", "user", "decided_by"]
+    readonly_fields = ["tenant", "user", "status", "decided_by", "decided_at", "created_at"]
+    fields = ["tenant", "user", "status", "notes", "decided_by", "decided_at", "created_at"]
+    actions = ["approve", "reject", "mark_done"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tenants ask for setup from the portal
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: SetupRequest) -> str:
+        return badge(obj.status, obj.get_status_display())
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[SetupRequest], status: str) -> None:
+        done, refused = 0, []
+        for setup_request in queryset:
+            try:
+                services.setup_request_decide(
+                    setup_request=setup_request, status=status, decided_by=request.user
+                )
+                done += 1
+            except ValidationError as exc:
+                refused.append(f"{setup_request.tenant}: {exc.messages[0]}")
+        if done:
+            self.message_user(request, f"{done} setup request(s) marked {status.lower()}.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+    @admin.action(description="Approve selected setup requests")
+    def approve(self, request: HttpRequest, queryset: QuerySet[SetupRequest]) -> None:
+        self._decide(request, queryset, SetupRequest.Status.APPROVED)
+
+    @admin.action(description="Reject selected setup requests")
+    def reject(self, request: HttpRequest, queryset: QuerySet[SetupRequest]) -> None:
+        self._decide(request, queryset, SetupRequest.Status.REJECTED)
+
+    @admin.action(description="Mark selected setup requests done")
+    def mark_done(self, request: HttpRequest, queryset: QuerySet[SetupRequest]) -> None:
+        self._decide(request, queryset, SetupRequest.Status.DONE)
+
+
+class UserCreateForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "name", "role", "tenant"]
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreateForm
+    form = UserEditForm
+    list_display = ["email", "name", "role", "tenant", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["email", "name"]
+    list_select_related = ["tenant"]
+    ordering = ["email"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["name", "role", "tenant", "is_active"]}),
+        ("Permissions", {"fields": ["is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "created_at"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "name", "role", "tenant", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+    readonly_fields = ["last_login", "created_at"]
+    filter_horizontal = ["groups", "user_permissions"]

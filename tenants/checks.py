@@ -1,0 +1,86 @@
+"""Startup validation: run by ``manage.py check``, the web server and every worker at start.
+
+An Error stops the process before it serves or drives anything; a Warning is printed.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.db import DatabaseError, connections
+
+
+@register()
+def check_required_environment(**kwargs: object) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    return [
+        Error(
+            f"{name} is not set.",
+            hint=f"Set {name} in the environment (see .env.example); production has no default.",
+            id="platform.E001",
+        )
+        for name in settings.MISSING_REQUIRED_ENV
+    ]
+
+
+@register()
+def check_database_reachable(**kwargs: object) -> list[CheckMessage]:
+    db = settings.DATABASES["default"]
+    try:
+        connections["default"].ensure_connection()
+    except DatabaseError as exc:
+        where = db.get("HOST") or db.get("NAME")
+        if db.get("PORT"):
+            where = f"{where}:{db['PORT']}"
+        return [
+            Error(
+                f"The database at {where} cannot be reached: {str(exc).strip().splitlines()[0]}",
+                hint="Is the server running, and is DATABASE_URL right (host, port, user, name)?",
+                id="platform.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_log_dir_writable(**kwargs: object) -> list[CheckMessage]:
+    log_dir = Path(settings.LOG_DIR)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=log_dir, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        return [
+            Error(
+                f"LOG_DIR {log_dir} is not writable: {exc.strerror or exc}",
+                hint="Create the directory and give the platform's user write access, or set LOG_DIR.",
+                id="platform.E003",
+            )
+        ]
+    return []
+
+
+def _executable(path: str) -> bool:
+    return bool(path) and (os.access(path, os.X_OK) or shutil.which(path) is not None)
+
+
+@register()
+def check_browser_installed(**kwargs: object) -> list[CheckMessage]:
+    if settings.DEBUG or settings.SELENIUM_REMOTE_URL:
+        return []
+    found = []
+    for name in ("CHROME_BINARY", "CHROMEDRIVER_PATH"):
+        path = getattr(settings, name)
+        if not _executable(path):
+            found.append(
+                Warning(
+                    f"{name} {path!r} is not an executable file: workers will fail to start.",
+                    hint="Install Debian's chromium and chromium-driver, or set the path.",
+                    id="platform.W001",
+                )
+            )
+    return found

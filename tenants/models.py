@@ -1,0 +1,255 @@
+"""The schema of the platform: tenants, their users, sessions, workers and messages.
+
+Rows here are changed through ``tenants.services`` only; every status or state change there
+writes a ``WorkerEvent`` in the same transaction, and that timeline is what uptime, alerts
+and the portal's history are computed from.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class TimestampedModel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Tenant(TimestampedModel):
+    class Status(models.TextChoices):
+        # Created, never connected yet.
+        NEW = "NEW", "New"
+        # Its session has connected; the normal state.
+        ACTIVE = "ACTIVE", "Active"
+        # Needs attention: stale worker, logged out, auth failure. Set by the services.
+        ERROR = "ERROR", "Error"
+        # Switched off by staff; its worker is not to be started.
+        SUSPENDED = "SUSPENDED", "Suspended"
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
+        if not email:
+            raise ValueError("A user needs an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> "User":
+        fields.update(role=User.Role.STAFF, is_superuser=True, tenant=None)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Role(models.TextChoices):
+        STAFF = "STAFF", "Staff"
+        TENANT = "TENANT", "Tenant user"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.TENANT)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="users")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            # Staff belong to no tenant; a tenant user belongs to exactly one.
+            models.CheckConstraint(
+                condition=(Q(role="STAFF", tenant__isnull=True) | Q(role="TENANT", tenant__isnull=False)),
+                name="user_role_matches_tenant",
+                violation_error_message="Staff users have no tenant; tenant users need one.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_staff(self) -> bool:
+        # Only staff may enter the Django admin; derived so the two can never disagree.
+        return self.role == self.Role.STAFF
+
+
+class SetupRequest(TimestampedModel):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        APPROVED = "APPROVED", "Approved"
+        REJECTED = "REJECTED", "Rejected"
+        DONE = "DONE", "Done"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="setup_requests")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="setup_requests")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    notes = models.TextField(blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Setup request for {self.tenant} ({self.get_status_display()})"
+
+
+class WhatsAppSession(TimestampedModel):
+    class State(models.TextChoices):
+        STOPPED = "STOPPED", "Stopped"  # no worker is driving it
+        STARTING = "STARTING", "Starting"
+        QR = "QR", "Waiting for QR scan"
+        CONNECTED = "CONNECTED", "Connected"
+        PHONE_UNREACHABLE = "PHONE_UNREACHABLE", "Phone unreachable"
+        DISCONNECTED = "DISCONNECTED", "Disconnected"
+        CONFLICT = "CONFLICT", "Open in another window"
+        LOGGED_OUT = "LOGGED_OUT", "Logged out"
+        AUTH_FAILURE = "AUTH_FAILURE", "Authentication failed"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="session")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.STOPPED)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    # The QR value is a login credential: it lives here, behind access control, never in logs.
+    last_qr = models.TextField(blank=True)
+    last_qr_data_uri = models.TextField(blank=True)
+    qr_issued_at = models.DateTimeField(null=True, blank=True)
+    qr_refresh_count = models.PositiveIntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)  # the heartbeat
+
+    class Meta:
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"WhatsApp session of {self.tenant}"
+
+    def heartbeat_age(self, now: datetime | None = None) -> timedelta | None:
+        if self.last_seen_at is None:
+            return None
+        return (now or timezone.now()) - self.last_seen_at
+
+
+class WorkerProcess(TimestampedModel):
+    class Status(models.TextChoices):
+        STARTING = "STARTING", "Starting"
+        RUNNING = "RUNNING", "Running"
+        STOPPING = "STOPPING", "Stopping"
+        STOPPED = "STOPPED", "Stopped"
+        ERROR = "ERROR", "Error"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="worker")
+    # The supervisor program name (the seed's pm2_name).
+    process_name = models.CharField(max_length=100, unique=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STOPPED)
+    last_error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["process_name"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.process_name
+
+    @staticmethod
+    def process_name_for(tenant_id: uuid.UUID) -> str:
+        return f"wa-worker-{tenant_id}"
+
+
+class MessageLog(models.Model):
+    class Direction(models.TextChoices):
+        IN = "IN", "Incoming"
+        OUT = "OUT", "Outgoing"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    from_number = models.CharField(max_length=32)
+    to_number = models.CharField(max_length=32)
+    message_text = models.TextField(blank=True)
+    # NULL, not "", for "no id": the unique constraint below applies only where one is set.
+    wa_message_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The tenant's newest-first view and its keyset pagination on (created_at, id).
+            models.Index(fields=["tenant", "-created_at", "-id"], name="messagelog_tenant_newest"),
+            models.Index(fields=["-created_at"], name="messagelog_newest"),
+        ]
+        constraints = [
+            # A message can never be logged twice (field notes, "Duplicates").
+            models.UniqueConstraint(
+                fields=["tenant", "wa_message_id", "direction"],
+                condition=Q(wa_message_id__isnull=False),
+                name="messagelog_unique_wa_message",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} message {self.wa_message_id or self.id}"
+
+
+class WorkerEvent(models.Model):
+    """One entry of a tenant's timeline: a change of status or state, and why."""
+
+    class Kind(models.TextChoices):
+        TENANT_STATUS = "TENANT_STATUS", "Tenant status changed"
+        WORKER_STATUS = "WORKER_STATUS", "Worker status changed"
+        SESSION_STATE = "SESSION_STATE", "Session state changed"
+        QR_ISSUED = "QR_ISSUED", "QR code issued"
+        STALE_MARKED = "STALE_MARKED", "Marked stale"
+        ERROR = "ERROR", "Error"
+        SETUP_REQUEST = "SETUP_REQUEST", "Setup request decided"
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    old_value = models.CharField(max_length=32, blank=True)
+    new_value = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="workerevent_tenant_newest"),
+            models.Index(fields=["kind", "-created_at"], name="workerevent_kind_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.old_value or '-'} → {self.new_value or '-'}"

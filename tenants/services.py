@@ -1,0 +1,274 @@
+"""Every write to tenants, sessions, workers, messages and setup requests.
+
+A status or state change goes through ``_transition``: it locks the row, applies the new
+value, and records one ``WorkerEvent`` in the same transaction, then logs one line. So the
+timeline, the logs and the metrics computed from them can never disagree.
+"""
+
+import logging
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from config.logging import mask_number
+from tenants.models import (
+    MessageLog,
+    SetupRequest,
+    Tenant,
+    User,
+    WhatsAppSession,
+    WorkerEvent,
+    WorkerProcess,
+)
+
+logger = logging.getLogger(__name__)
+
+Kind = WorkerEvent.Kind
+
+
+@dataclass(frozen=True)
+class Transition:
+    tenant_id: uuid.UUID
+    old: str
+    new: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+def _tenant_id_of(row: models.Model) -> uuid.UUID:
+    return row.pk if isinstance(row, Tenant) else row.tenant_id
+
+
+def _transition(
+    row: models.Model,
+    *,
+    field: str,
+    new: str,
+    kind: str,
+    reason: str,
+    updates: dict[str, Any] | None = None,
+) -> Transition:
+    """Set ``row.<field>`` to ``new`` (plus ``updates``) and record the change, if any.
+
+    The row is re-read under a lock, so two writers racing on the same row each see the
+    value the other left, and a change is recorded exactly once.
+    """
+    model = type(row)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=row.pk)
+        old = getattr(locked, field)
+        values = dict(updates or {})
+        if old != new:
+            values[field] = new
+        for name, value in values.items():
+            setattr(locked, name, value)
+            setattr(row, name, value)
+        if values:
+            locked.save(update_fields=[*values, "updated_at"])
+        result = Transition(tenant_id=_tenant_id_of(locked), old=old, new=new)
+        if result.changed:
+            WorkerEvent.objects.create(
+                tenant_id=result.tenant_id, kind=kind, old_value=old, new_value=new, reason=reason
+            )
+    if result.changed:
+        logger.info(
+            Kind(kind).label.lower(),  # one constant message per kind of change
+            extra={
+                "tenant_id": str(result.tenant_id),
+                "event": kind,
+                "old": old,
+                "new": new,
+                "reason": reason,
+            },
+        )
+    return result
+
+
+# --- Tenants and users ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def tenant_create(*, name: str) -> Tenant:
+    """A tenant with its (stopped) worker and session rows: one of each, from the start."""
+    tenant = Tenant(name=name)
+    tenant.full_clean()
+    tenant.save()
+    WorkerProcess.objects.create(tenant=tenant, process_name=WorkerProcess.process_name_for(tenant.id))
+    WhatsAppSession.objects.create(tenant=tenant)
+    WorkerEvent.objects.create(
+        tenant=tenant, kind=Kind.TENANT_STATUS, new_value=tenant.status, reason="created"
+    )
+    logger.info("tenant created", extra={"tenant_id": str(tenant.id)})
+    return tenant
+
+
+def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "") -> Transition:
+    return _transition(tenant, field="status", new=status, kind=Kind.TENANT_STATUS, reason=reason)
+
+
+def user_create_tenant_user(*, tenant: Tenant, email: str, password: str, name: str = "") -> User:
+    return User.objects.create_user(email, password, name=name, role=User.Role.TENANT, tenant=tenant)
+
+
+def user_create_staff(*, email: str, password: str, name: str = "") -> User:
+    return User.objects.create_superuser(email, password, name=name)
+
+
+# --- Worker and session --------------------------------------------------------------------
+
+
+def worker_set_status(
+    *, worker: WorkerProcess, status: str, reason: str = "", pid: int | None = None
+) -> Transition:
+    """Move a worker to ``status``; starting records pid and host, ERROR records the reason."""
+    now = timezone.now()
+    Status = WorkerProcess.Status
+    updates: dict[str, Any] = {}
+    if status == Status.STARTING:
+        updates.update(pid=pid, host=socket.gethostname(), started_at=now, stopped_at=None)
+    elif status == Status.STOPPED:
+        updates.update(pid=None, stopped_at=now)
+    elif status == Status.ERROR:
+        updates.update(last_error=reason)
+    return _transition(
+        worker, field="status", new=status, kind=Kind.WORKER_STATUS, reason=reason, updates=updates
+    )
+
+
+def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "") -> Transition:
+    updates: dict[str, Any] = {}
+    if state != session.state:
+        updates["state_changed_at"] = timezone.now()
+    if state != WhatsAppSession.State.QR:
+        # A QR that is no longer on screen must not be offered to anyone.
+        updates.update(last_qr="", last_qr_data_uri="")
+    if state == WhatsAppSession.State.STARTING:
+        updates["qr_refresh_count"] = 0
+    return _transition(
+        session, field="state", new=state, kind=Kind.SESSION_STATE, reason=reason, updates=updates
+    )
+
+
+@transaction.atomic
+def session_record_qr(*, session: WhatsAppSession, value: str, data_uri: str) -> int:
+    """Store a newly shown QR code; returns how many codes this login attempt has shown."""
+    session_set_state(session=session, state=WhatsAppSession.State.QR, reason="QR code shown")
+    count = session.qr_refresh_count + 1
+    session.last_qr, session.last_qr_data_uri = value, data_uri
+    session.qr_issued_at, session.qr_refresh_count = timezone.now(), count
+    session.save(
+        update_fields=["last_qr", "last_qr_data_uri", "qr_issued_at", "qr_refresh_count", "updated_at"]
+    )
+    # The value is a login credential: the event and the log say only which code this is.
+    WorkerEvent.objects.create(
+        tenant_id=session.tenant_id, kind=Kind.QR_ISSUED, new_value=str(count), reason=f"code {count}"
+    )
+    logger.info("qr code issued", extra={"tenant_id": str(session.tenant_id), "qr_refresh_count": count})
+    return count
+
+
+def session_heartbeat(*, session: WhatsAppSession, at: datetime | None = None) -> None:
+    """The cheap liveness write: one UPDATE, no event (the timeline records changes only)."""
+    at = at or timezone.now()
+    WhatsAppSession.objects.filter(pk=session.pk).update(last_seen_at=at, updated_at=at)
+    session.last_seen_at = at
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+def message_log_record(
+    *,
+    tenant: Tenant,
+    direction: str,
+    from_number: str,
+    to_number: str,
+    text: str,
+    wa_message_id: str | None = None,
+) -> tuple[MessageLog, bool]:
+    """Log a message once: returns the row and whether it is new.
+
+    A message WhatsApp shows twice (same id and direction) is found, not logged again; the
+    database constraint makes that hold even between two processes.
+    """
+    wa_message_id = wa_message_id or None
+    log = MessageLog(
+        tenant=tenant,
+        direction=direction,
+        from_number=from_number,
+        to_number=to_number,
+        message_text=text,
+        wa_message_id=wa_message_id,
+    )
+    log.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            log.save(force_insert=True)
+    except IntegrityError:
+        if wa_message_id is None:
+            raise
+        existing = MessageLog.objects.get(tenant=tenant, wa_message_id=wa_message_id, direction=direction)
+        logger.info(
+            "duplicate message ignored",
+            extra={"tenant_id": str(tenant.id), "wa_message_id": wa_message_id, "direction": direction},
+        )
+        return existing, False
+    logger.info(
+        "message logged",
+        extra={
+            "tenant_id": str(tenant.id),
+            "direction": direction,
+            "wa_message_id": wa_message_id,
+            "peer": mask_number(from_number if direction == MessageLog.Direction.IN else to_number),
+        },
+    )
+    return log, True
+
+
+# --- Setup requests ------------------------------------------------------------------------
+
+_SETUP_DECISIONS = {
+    SetupRequest.Status.PENDING: {SetupRequest.Status.APPROVED, SetupRequest.Status.REJECTED},
+    SetupRequest.Status.APPROVED: {SetupRequest.Status.DONE},
+}
+
+
+def setup_request_create(*, tenant: Tenant, user: User, notes: str = "") -> SetupRequest:
+    if user.tenant_id != tenant.id:
+        raise ValidationError("A user can only ask for setup of their own tenant.")
+    request = SetupRequest(tenant=tenant, user=user, notes=notes)
+    request.full_clean()
+    request.save()
+    logger.info("setup requested", extra={"tenant_id": str(tenant.id), "setup_request_id": str(request.id)})
+    return request
+
+
+def setup_request_decide(
+    *, setup_request: SetupRequest, status: str, decided_by: User, notes: str = ""
+) -> Transition:
+    """Approve, reject or complete a request; a decision out of order is refused."""
+    with transaction.atomic():
+        current = SetupRequest.objects.select_for_update().get(pk=setup_request.pk)
+        if status not in _SETUP_DECISIONS.get(current.status, set()):
+            raise ValidationError(
+                f"A {current.get_status_display().lower()} setup request cannot become {status}."
+            )
+        updates: dict[str, Any] = {"decided_by": decided_by, "decided_at": timezone.now()}
+        if notes:
+            updates["notes"] = notes
+        return _transition(
+            setup_request,
+            field="status",
+            new=status,
+            kind=Kind.SETUP_REQUEST,
+            reason=notes or f"decided by {decided_by.email}",
+            updates=updates,
+        )

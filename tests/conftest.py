@@ -1,0 +1,90 @@
+"""Fixtures shared by the whole suite: tenants, users, a private LOG_DIR, subprocess env."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tenants import services
+from tenants.models import Tenant, User
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client() -> Client:
+    # The suite runs with production settings, which redirect plain HTTP to HTTPS.
+    return Client(**{"wsgi.url_scheme": "https", "SERVER_PORT": "443", "HTTP_X_FORWARDED_PROTO": "https"})
+
+
+@pytest.fixture
+def log_dir(settings, tmp_path: Path) -> Path:
+    settings.LOG_DIR = tmp_path / "logs"
+    return settings.LOG_DIR
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return services.tenant_create(name="Acme Bakery")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return services.tenant_create(name="Other Florist")
+
+
+@pytest.fixture
+def tenant_user(tenant: Tenant) -> User:
+    return services.user_create_tenant_user(
+        tenant=tenant, email="owner@acme.test", password="correct horse battery", name="Owner"
+    )
+
+
+@pytest.fixture
+def staff_user(db) -> User:
+    return services.user_create_staff(email="staff@platform.test", password="staff pass phrase")
+
+
+def database_url() -> str:
+    """The URL of the database the tests use, for processes the tests start."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def manage(transactional_db, log_dir: Path):
+    """Run ``manage.py`` in a real subprocess against the test database."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
+        full_env = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": database_url(),
+            "LOG_DIR": str(log_dir),
+            "LOG_FORMAT": "json",
+            **(env or {}),
+        }
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT_DIR,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run

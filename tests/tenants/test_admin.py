@@ -1,0 +1,137 @@
+"""The staff's admin: every changelist renders, and its query count stays flat as rows grow."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tenants import services
+from tenants.models import MessageLog, SetupRequest, WorkerEvent
+
+CHANGELISTS = [
+    "tenants_tenant",
+    "tenants_workerprocess",
+    "tenants_whatsappsession",
+    "tenants_messagelog",
+    "tenants_workerevent",
+    "tenants_setuprequest",
+    "tenants_user",
+]
+
+
+def add_tenants(count: int) -> None:
+    for i in range(count):
+        tenant = services.tenant_create(name=f"Tenant {i:04d}")
+        user = services.user_create_tenant_user(
+            tenant=tenant, email=f"u{i}-{tenant.id}@x.test", password="pw-123456"
+        )
+        services.setup_request_create(tenant=tenant, user=user)
+        services.worker_set_status(worker=tenant.worker, status="STARTING", pid=1000 + i)
+        services.session_heartbeat(session=tenant.session)
+        for j in range(3):
+            services.message_log_record(
+                tenant=tenant,
+                direction="IN",
+                from_number=f"1555000{j}",
+                to_number="me",
+                text=f"message {j}",
+                wa_message_id=f"false_{j}@c.us_{i}",
+            )
+
+
+def query_count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("changelist", CHANGELISTS)
+def test_it_keeps_queries_flat_as_rows_grow(client, staff_user, changelist):
+    client.force_login(staff_user)
+    url = reverse(f"admin:{changelist}_changelist")
+    add_tenants(2)
+    few = query_count(client, url)
+    add_tenants(20)
+    many = query_count(client, url)
+    assert many == few
+
+
+def test_it_shows_worker_session_heartbeat_and_message_count_per_tenant(client, staff_user):
+    add_tenants(1)
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:tenants_tenant_changelist")).content.decode()
+    assert "Tenant 0000" in page
+    assert 'badge-info">Starting' in page
+    assert " s ago" in page
+    assert '<td class="field-message_count">3</td>' in page
+
+
+def test_it_shows_the_qr_as_an_image_not_as_text(client, staff_user, tenant):
+    services.session_record_qr(
+        session=tenant.session, value="secret-ref,AAA,BBB,CCC", data_uri="data:image/png;base64,iVBORw0KGgo="
+    )
+    client.force_login(staff_user)
+    page = client.get(
+        reverse("admin:tenants_whatsappsession_change", args=[tenant.session.pk])
+    ).content.decode()
+    assert '<img src="data:image/png;base64,iVBORw0KGgo="' in page
+    assert "secret-ref" not in page
+
+
+def test_it_approves_setup_requests_from_the_action(client, staff_user, tenant, tenant_user):
+    request = services.setup_request_create(tenant=tenant, user=tenant_user)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:tenants_setuprequest_changelist"),
+        {"action": "approve", "_selected_action": [str(request.pk)]},
+        follow=True,
+    )
+    assert "1 setup request(s) marked approved" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == SetupRequest.Status.APPROVED
+    assert WorkerEvent.objects.filter(tenant=tenant, kind="SETUP_REQUEST").count() == 1
+
+
+def test_it_says_why_a_decision_is_refused(client, staff_user, tenant, tenant_user):
+    request = services.setup_request_create(tenant=tenant, user=tenant_user)
+    services.setup_request_decide(setup_request=request, status="REJECTED", decided_by=staff_user)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:tenants_setuprequest_changelist"),
+        {"action": "approve", "_selected_action": [str(request.pk)]},
+        follow=True,
+    )
+    assert "A rejected setup request cannot become APPROVED" in response.content.decode()
+
+
+def test_it_keeps_message_logs_read_only(client, staff_user, tenant):
+    log, _ = services.message_log_record(
+        tenant=tenant, direction="IN", from_number="1", to_number="2", text="x"
+    )
+    client.force_login(staff_user)
+    assert client.get(reverse("admin:tenants_messagelog_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:tenants_messagelog_delete", args=[log.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert MessageLog.objects.filter(pk=log.pk).exists()
+
+
+def test_it_creates_a_tenant_with_its_worker_and_session(client, staff_user):
+    client.force_login(staff_user)
+    response = client.post(reverse("admin:tenants_tenant_add"), {"name": "Made In Admin"}, follow=True)
+    assert response.status_code == 200
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(name="Made In Admin")
+    assert tenant.worker.process_name == f"wa-worker-{tenant.id}"
+    assert tenant.session.state == "STOPPED"
+
+
+@pytest.mark.parametrize("changelist", CHANGELISTS)
+def test_it_keeps_tenant_users_out_of_the_admin(client, tenant_user, changelist):
+    client.force_login(tenant_user)
+    response = client.get(reverse(f"admin:{changelist}_changelist"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
