@@ -77,7 +77,10 @@ class LargeTablePaginator(Paginator):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL statement_timeout = {self.COUNT_TIMEOUT_MS}")
-                return super().count
+                count = super().count
+                # SET LOCAL outlives the savepoint inside an outer transaction: undo it.
+                cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+                return count
         except DatabaseError:  # the count hit its time limit: too many to count cheaply
             return self.ESTIMATE_ABOVE
 

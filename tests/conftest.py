@@ -88,3 +88,14 @@ def manage(transactional_db, log_dir: Path):
         )
 
     return run
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL; CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
