@@ -148,6 +148,7 @@ class WhatsAppSession(TimestampedModel):
     last_seen_at = models.DateTimeField(null=True, blank=True)  # the heartbeat
 
     class Meta:
+        verbose_name = "WhatsApp session"
         indexes = [models.Index(fields=["state"])]
 
     def __str__(self) -> str:
@@ -178,6 +179,8 @@ class WorkerProcess(TimestampedModel):
     stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "worker process"
+        verbose_name_plural = "worker processes"
         ordering = ["process_name"]
         indexes = [models.Index(fields=["status"])]
 
