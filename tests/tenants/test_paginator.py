@@ -9,7 +9,7 @@ pytestmark = pytest.mark.postgres
 
 
 def add_messages(tenant, count):
-    for i in range(count):
+    for _ in range(count):
         services.message_log_record(tenant=tenant, direction="IN", from_number="1", to_number="2", text="x")
 
 
