@@ -1,4 +1,9 @@
-"""Tenant-scoped log files: ``LOG_DIR/<tenant_id>.log``, one JSON object per line."""
+"""Tenant-scoped log files: ``LOG_DIR/<tenant_id>.log``, one JSON object per line.
+
+A tenant's file handler sits on the root logger and takes every record of the process that
+carries that ``tenant_id``, whichever module logged it: the worker's own lines and the
+services' status changes alike end up in the tenant's file, each once.
+"""
 
 import logging
 import uuid
@@ -18,8 +23,22 @@ class TenantLogAdapter(logging.LoggerAdapter):
     """Adds ``tenant_id`` to every line, keeping the caller's own ``extra`` fields."""
 
     def process(self, msg: str, kwargs: dict) -> tuple[str, dict]:
-        kwargs["extra"] = {**self.extra, **kwargs.get("extra", {})}
+        kwargs["extra"] = {**kwargs.get("extra", {}), **self.extra}
         return msg, kwargs
+
+
+class TenantFileHandler(logging.FileHandler):
+    """Writes the records of one tenant, and only those, to its file as JSON lines."""
+
+    def __init__(self, tenant_id: uuid.UUID) -> None:
+        self.tenant_id = str(tenant_id)
+        path = tenant_log_path(tenant_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path, encoding="utf-8")
+        self.setFormatter(JsonLineFormatter())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "tenant_id", None) == self.tenant_id and super().filter(record)
 
 
 def parse_tenant_id(value: object) -> uuid.UUID:
@@ -34,20 +53,29 @@ def tenant_log_path(tenant_id: uuid.UUID) -> Path:
     return Path(settings.LOG_DIR) / f"{tenant_id}.log"
 
 
+def tenant_file_handler(tenant_id: uuid.UUID) -> TenantFileHandler | None:
+    root = logging.getLogger()
+    path = str(tenant_log_path(tenant_id).resolve())
+    return next(
+        (h for h in root.handlers if isinstance(h, TenantFileHandler) and h.baseFilename == path), None
+    )
+
+
 def tenant_logger(tenant_id: object) -> TenantLogAdapter:
     """A logger whose lines carry ``tenant_id`` and go to the tenant's file and the console.
 
-    Calling it again for the same tenant returns a logger with the same single file handler.
+    Calling it again for the same tenant reuses the one file handler.
     """
     parsed = parse_tenant_id(tenant_id)
     if not Tenant.objects.filter(pk=parsed).exists():
         raise InvalidTenantId(f"no tenant with id {parsed}")
-    logger = logging.getLogger(f"tenant.{parsed}")
-    path = tenant_log_path(parsed)
-    if not any(getattr(h, "tenant_log_path", None) == path for h in logger.handlers):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(JsonLineFormatter())
-        handler.tenant_log_path = path  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-    return TenantLogAdapter(logger, {"tenant_id": str(parsed)})
+    if tenant_file_handler(parsed) is None:
+        logging.getLogger().addHandler(TenantFileHandler(parsed))
+    return TenantLogAdapter(logging.getLogger(f"tenant.{parsed}"), {"tenant_id": str(parsed)})
+
+
+def close_tenant_log(tenant_id: uuid.UUID) -> None:
+    handler = tenant_file_handler(tenant_id)
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()

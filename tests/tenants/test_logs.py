@@ -1,9 +1,24 @@
 import json
+import logging
 import uuid
 
 import pytest
 
-from tenants.logs import InvalidTenantId, tenant_log_path, tenant_logger
+from tenants import services
+from tenants.logs import (
+    InvalidTenantId,
+    close_tenant_log,
+    tenant_file_handler,
+    tenant_log_path,
+    tenant_logger,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_tenant_files():
+    yield
+    for handler in [h for h in logging.getLogger().handlers if hasattr(h, "tenant_id")]:
+        close_tenant_log(uuid.UUID(handler.tenant_id))
 
 
 def read_lines(path):
@@ -18,6 +33,7 @@ def test_it_appends_one_json_line_with_the_tenant_id(tenant, log_dir):
     assert line["pid"] == 123
     assert line["level"] == "INFO"
     assert line["logger"] == f"tenant.{tenant.id}"
+    assert tenant_file_handler(tenant.id) is not None
     assert line["timestamp"].endswith("Z")
 
 
@@ -29,11 +45,19 @@ def test_it_keeps_one_file_per_tenant(tenant, other_tenant, log_dir):
 
 
 def test_it_does_not_duplicate_lines_when_asked_twice(tenant, log_dir):
-    first = tenant_logger(tenant.id)
-    second = tenant_logger(str(tenant.id))
-    second.warning("once")
+    tenant_logger(tenant.id)
+    handler = tenant_file_handler(tenant.id)
+    tenant_logger(str(tenant.id)).warning("once")
     assert len(read_lines(log_dir / f"{tenant.id}.log")) == 1
-    assert len(first.logger.handlers) == 1
+    assert tenant_file_handler(tenant.id) is handler
+
+
+def test_it_takes_every_line_about_the_tenant_from_any_module(tenant, other_tenant, log_dir):
+    tenant_logger(tenant.id)
+    services.worker_set_status(worker=tenant.worker, status="ERROR", reason="chromium crashed")
+    services.worker_set_status(worker=other_tenant.worker, status="ERROR", reason="elsewhere")
+    (line,) = read_lines(log_dir / f"{tenant.id}.log")
+    assert (line["logger"], line["new"], line["reason"]) == ("tenants.services", "ERROR", "chromium crashed")
 
 
 def test_it_writes_tracebacks_as_valid_json(tenant, log_dir):
@@ -61,8 +85,6 @@ def test_it_refuses_an_unknown_tenant(db, log_dir):
 
 
 def test_it_works_from_the_shell_as_the_readme_shows(manage, log_dir):
-    from tenants import services
-
     tenant = services.tenant_create(name="Shell Tenant")
     code = (
         "from tenants.logs import tenant_logger; "
