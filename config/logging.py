@@ -6,6 +6,7 @@ files are added by ``tenants.logs.tenant_logger``; they are always JSON.
 """
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,3 +116,11 @@ def mask_number(number: str | None) -> str:
     if not digits:
         return ""
     return f"***{digits[-4:]}"
+
+
+def mask_message_id(wa_message_id: str | None) -> str:
+    """A WhatsApp message id names the chat's number (``false_15551234567@c.us_3EB0…``):
+    keep the id's own part, mask the numbers."""
+    if not wa_message_id:
+        return ""
+    return re.sub(r"\d{5,}", lambda m: mask_number(m.group()), wa_message_id)

@@ -152,3 +152,23 @@ CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver"
 # A remote WebDriver (e.g. Selenium Grid) instead of a local Chromium, when set.
 SELENIUM_REMOTE_URL = env.str("SELENIUM_REMOTE_URL", default="")
 SESSIONS_DIR = Path(env.str("SESSIONS_DIR", default=str(BASE_DIR / "sessions"))).resolve()
+
+# How many QR codes a login attempt shows before the worker stops and asks for a new start.
+QR_MAX_REFRESHES = _positive_int("QR_MAX_REFRESHES", 6)
+# When the session is opened in another window: take it back after this many seconds
+# (0: never take over; the session waits in CONFLICT for a person).
+CONFLICT_TAKEOVER_SECONDS = env.int("CONFLICT_TAKEOVER_SECONDS", default=30)
+# How many times in a row the worker restarts a lost browser before it exits for the
+# supervisor to restart it.
+WORKER_BROWSER_RESTARTS = _positive_int("WORKER_BROWSER_RESTARTS", 3)
+
+# The per-tenant outbound pace (workers/ratelimit.py): a token bucket of OUTBOUND_BURST
+# refilled at OUTBOUND_PER_MINUTE, at least OUTBOUND_MIN_GAP_SECONDS (+ random jitter up to
+# OUTBOUND_JITTER_SECONDS) between two sends, and at most OUTBOUND_DAILY_CAP sends a day.
+OUTBOUND_PER_MINUTE = env.float("OUTBOUND_PER_MINUTE", default=20.0)
+OUTBOUND_BURST = _positive_int("OUTBOUND_BURST", 5)
+OUTBOUND_MIN_GAP_SECONDS = env.float("OUTBOUND_MIN_GAP_SECONDS", default=2.0)
+OUTBOUND_JITTER_SECONDS = env.float("OUTBOUND_JITTER_SECONDS", default=1.5)
+OUTBOUND_DAILY_CAP = _positive_int("OUTBOUND_DAILY_CAP", 1000)
+# Attempts before a message that keeps failing for a transient reason is marked FAILED.
+OUTBOUND_MAX_ATTEMPTS = _positive_int("OUTBOUND_MAX_ATTEMPTS", 5)

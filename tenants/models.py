@@ -200,8 +200,8 @@ class MessageLog(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
-    from_number = models.CharField(max_length=32)
-    to_number = models.CharField(max_length=32)
+    from_number = models.CharField(max_length=32, blank=True)  # blank: our own number, unknown
+    to_number = models.CharField(max_length=32, blank=True)
     message_text = models.TextField(blank=True)
     # NULL, not "", for "no id": the unique constraint below applies only where one is set.
     wa_message_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001

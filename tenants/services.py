@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from config.logging import mask_number
+from config.logging import mask_message_id, mask_number
 from tenants.models import (
     MessageLog,
     SetupRequest,
@@ -143,6 +143,22 @@ def worker_set_status(
     )
 
 
+def worker_record_error(*, worker: WorkerProcess, reason: str) -> None:
+    """An error the worker survived (logout, conflict, lost browser): kept, not a status."""
+    with transaction.atomic():
+        WorkerProcess.objects.filter(pk=worker.pk).update(last_error=reason, updated_at=timezone.now())
+        WorkerEvent.objects.create(tenant_id=worker.tenant_id, kind=Kind.ERROR, reason=reason)
+    worker.last_error = reason
+    logger.warning("worker error recorded", extra={"tenant_id": str(worker.tenant_id), "reason": reason})
+
+
+_NEW_LOGIN_STATES = {
+    WhatsAppSession.State.STARTING,
+    WhatsAppSession.State.LOGGED_OUT,
+    WhatsAppSession.State.AUTH_FAILURE,
+}
+
+
 def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "") -> Transition:
     updates: dict[str, Any] = {}
     if state != session.state:
@@ -150,8 +166,8 @@ def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "")
     if state != WhatsAppSession.State.QR:
         # A QR that is no longer on screen must not be offered to anyone.
         updates.update(last_qr="", last_qr_data_uri="")
-    if state == WhatsAppSession.State.STARTING:
-        updates["qr_refresh_count"] = 0
+    if state in _NEW_LOGIN_STATES:
+        updates["qr_refresh_count"] = 0  # a new round of QR codes starts from one
     return _transition(
         session, field="state", new=state, kind=Kind.SESSION_STATE, reason=reason, updates=updates
     )
@@ -218,7 +234,11 @@ def message_log_record(
         existing = MessageLog.objects.get(tenant=tenant, wa_message_id=wa_message_id, direction=direction)
         logger.info(
             "duplicate message ignored",
-            extra={"tenant_id": str(tenant.id), "wa_message_id": wa_message_id, "direction": direction},
+            extra={
+                "tenant_id": str(tenant.id),
+                "wa_message_id": mask_message_id(wa_message_id),
+                "direction": direction,
+            },
         )
         return existing, False
     logger.info(
@@ -226,7 +246,7 @@ def message_log_record(
         extra={
             "tenant_id": str(tenant.id),
             "direction": direction,
-            "wa_message_id": wa_message_id,
+            "wa_message_id": mask_message_id(wa_message_id),
             "peer": mask_number(from_number if direction == MessageLog.Direction.IN else to_number),
         },
     )

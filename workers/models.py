@@ -1,0 +1,113 @@
+"""What a tenant's worker acts on: its reply rules and its durable outbound queue."""
+
+import re
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.models import MessageLog, Tenant
+
+MAX_MESSAGE_LENGTH = 4096  # WhatsApp's own limit for one text message
+MAX_PATTERN_LENGTH = 200
+
+
+class ReplyRule(models.Model):
+    """An auto-reply: when an incoming text matches, the reply is queued.
+
+    Rules are tried by ascending ``priority`` (then oldest first); the first match wins.
+    """
+
+    class MatchType(models.TextChoices):
+        # The keyword appears in the text as a whole word, ignoring case.
+        KEYWORD = "KEYWORD", "Keyword"
+        # A Python regular expression found anywhere in the text, ignoring case.
+        REGEX = "REGEX", "Regular expression"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="reply_rules")
+    name = models.CharField(max_length=100, blank=True)
+    match_type = models.CharField(max_length=10, choices=MatchType.choices, default=MatchType.KEYWORD)
+    pattern = models.CharField(max_length=MAX_PATTERN_LENGTH)
+    reply_text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
+    priority = models.IntegerField(default=100, help_text="Lower numbers are tried first.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "created_at"]
+        indexes = [models.Index(fields=["tenant", "enabled", "priority"])]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_match_type_display()}: {self.pattern}"
+
+    def clean(self) -> None:
+        if not self.pattern.strip():
+            raise ValidationError({"pattern": "A rule needs something to match."})
+        if self.match_type == self.MatchType.REGEX:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValidationError({"pattern": f"Not a valid regular expression: {exc}"}) from None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self.match_type == self.MatchType.REGEX:
+            return re.compile(self.pattern, re.IGNORECASE)
+        return re.compile(rf"(?<!\w){re.escape(self.pattern.strip())}(?!\w)", re.IGNORECASE)
+
+    def matches(self, text: str) -> bool:
+        return self.compiled().search(text) is not None
+
+
+class OutboundMessage(models.Model):
+    """A message to send. Durable: whatever is queued survives a worker restart."""
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        SENDING = "SENDING", "Sending"
+        SENT = "SENT", "Sent"
+        FAILED = "FAILED", "Failed"
+
+    class Source(models.TextChoices):
+        RULE = "RULE", "Reply rule"
+        API = "API", "API"
+        PORTAL = "PORTAL", "Portal"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="outbound_messages")
+    to_number = models.CharField(max_length=32)
+    text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # NULL, not "", for "no key": the unique constraint applies only where one is set.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    in_reply_to = models.ForeignKey(
+        MessageLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    wa_message_id = models.CharField(max_length=200, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # The worker's "next due message" query, oldest first.
+            models.Index(fields=["tenant", "status", "next_attempt_at", "created_at"], name="outbound_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="outbound_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message to {self.to_number} ({self.get_status_display()})"

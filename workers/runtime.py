@@ -1,0 +1,357 @@
+"""One tenant's worker: keeps its WhatsApp Web session alive and tells the truth about it.
+
+A single loop drives everything (Selenium is not thread-safe): wait for what the page shows,
+handle it, heartbeat when due, send the next queued message when the rate limit allows.
+Every state change goes through the services, so the database, the timeline and the
+tenant's log file say the same thing.
+"""
+
+import logging
+import os
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from config.logging import mask_message_id
+from tenants import services as tenant_services
+from tenants.models import Tenant, WhatsAppSession, WorkerProcess
+from workers import services
+from workers.qr import qr_png_data_uri
+from workers.ratelimit import RateLimitPolicy, SendRateLimiter
+from workers.whatsapp import events
+from workers.whatsapp.client import BrowserGone, ClientError, SendError, WhatsAppClient
+
+logger = logging.getLogger(__name__)
+
+State = WhatsAppSession.State
+Status = WorkerProcess.Status
+
+EXIT_OK = 0  # stopped on request, or waiting for a person (no restart wanted)
+EXIT_FAILED = 1  # the supervisor should restart it
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    heartbeat_seconds: float
+    qr_max_refreshes: int
+    conflict_takeover_seconds: float
+    browser_restarts: int
+    max_send_attempts: int
+    rate_limit: RateLimitPolicy
+
+    @classmethod
+    def from_settings(cls) -> "WorkerConfig":
+        return cls(
+            heartbeat_seconds=settings.HEARTBEAT_INTERVAL_SECONDS,
+            qr_max_refreshes=settings.QR_MAX_REFRESHES,
+            conflict_takeover_seconds=settings.CONFLICT_TAKEOVER_SECONDS,
+            browser_restarts=settings.WORKER_BROWSER_RESTARTS,
+            max_send_attempts=settings.OUTBOUND_MAX_ATTEMPTS,
+            rate_limit=RateLimitPolicy(
+                per_minute=settings.OUTBOUND_PER_MINUTE,
+                burst=settings.OUTBOUND_BURST,
+                min_gap_seconds=settings.OUTBOUND_MIN_GAP_SECONDS,
+                jitter_seconds=settings.OUTBOUND_JITTER_SECONDS,
+                daily_cap=settings.OUTBOUND_DAILY_CAP,
+            ),
+        )
+
+
+class StopWorker(Exception):
+    def __init__(self, reason: str, exit_code: int) -> None:
+        super().__init__(reason)
+        self.reason, self.exit_code = reason, exit_code
+
+
+class SeenWindow:
+    """The ids of the last ``size`` messages handled, so a re-render isn't handled twice."""
+
+    def __init__(self, size: int = 2000) -> None:
+        self._order: deque[str] = deque(maxlen=size)
+        self._ids: set[str] = set()
+
+    def add(self, wa_message_id: str) -> bool:
+        if wa_message_id in self._ids:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._ids.discard(self._order[0])
+        self._order.append(wa_message_id)
+        self._ids.add(wa_message_id)
+        return True
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        tenant: Tenant,
+        client: WhatsAppClient,
+        config: WorkerConfig,
+        log: logging.Logger | logging.LoggerAdapter,
+    ) -> None:
+        self.tenant = tenant
+        self.worker = WorkerProcess.objects.get(tenant=tenant)
+        self.session = WhatsAppSession.objects.get(tenant=tenant)
+        self.client = client
+        self.config = config
+        self.log = log
+        self.limiter = SendRateLimiter(config.rate_limit)
+        self.seen = SeenWindow()
+        self.stop_requested = False
+        self._next_heartbeat = 0.0
+        self._takeover_at: float | None = None
+        self._restarts = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Called from a signal handler: finish the current step, then stop."""
+        self.stop_requested = True
+
+    def run(self) -> int:
+        self._start()
+        try:
+            while not self.stop_requested:
+                self._step()
+            reason, code = "stopped on request (SIGTERM/SIGINT)", EXIT_OK
+        except StopWorker as stop:
+            reason, code = stop.reason, stop.exit_code
+        except Exception as exc:
+            self.log.exception("worker crashed", extra={"event": "worker_crashed"})
+            reason, code = f"crashed: {type(exc).__name__}: {exc}"[:500], EXIT_FAILED
+        self._shutdown(reason, code)
+        return code
+
+    def _start(self) -> None:
+        tenant_services.worker_set_status(
+            worker=self.worker, status=Status.STARTING, pid=os.getpid(), reason="worker process started"
+        )
+        tenant_services.session_set_state(
+            session=self.session, state=State.STARTING, reason="opening WhatsApp Web"
+        )
+        services.outbound_fail_interrupted(tenant=self.tenant)
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.limiter.sent_today = services.outbound_sent_since(tenant=self.tenant, since=midnight)
+        self.log.info("worker starting", extra={"event": "worker_starting", "pid": os.getpid()})
+        self.client.start()
+
+    def _shutdown(self, reason: str, code: int) -> None:
+        failed = code != EXIT_OK
+        if not failed:
+            tenant_services.worker_set_status(worker=self.worker, status=Status.STOPPING, reason=reason)
+        self.client.stop()
+        tenant_services.session_set_state(session=self.session, state=State.STOPPED, reason=reason)
+        tenant_services.worker_set_status(
+            worker=self.worker, status=Status.ERROR if failed else Status.STOPPED, reason=reason
+        )
+        self.log.info(
+            "worker stopped", extra={"event": "worker_stopped", "reason": reason, "exit_code": code}
+        )
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def _step(self) -> None:
+        try:
+            for event in self.client.poll(timeout=self._poll_timeout()):
+                self.handle(event)
+                if self.stop_requested:
+                    return
+            self._maybe_take_over()
+            self._maybe_heartbeat()
+            self._maybe_send()
+        except BrowserGone as exc:
+            self._recover_browser(str(exc))
+
+    def _poll_timeout(self) -> float:
+        if self.session.state == State.CONNECTED and self.limiter.wait_seconds() == 0:
+            return 0.2  # something may be waiting to be sent
+        return 1.0
+
+    def _recover_browser(self, reason: str) -> None:
+        self._restarts += 1
+        self.log.warning(
+            "browser lost", extra={"event": "browser_lost", "reason": reason, "restart": self._restarts}
+        )
+        tenant_services.session_set_state(session=self.session, state=State.DISCONNECTED, reason=reason)
+        tenant_services.worker_record_error(worker=self.worker, reason=f"browser lost: {reason}")
+        self.client.stop()
+        if self._restarts > self.config.browser_restarts:
+            raise StopWorker(f"browser lost {self._restarts} times in a row: {reason}", EXIT_FAILED)
+        time.sleep(min(30.0, 2.0 ** (self._restarts - 1)))
+        self.client.start()
+
+    # --- page events -----------------------------------------------------------------------
+
+    def handle(self, event: events.Event) -> None:
+        handler = getattr(self, f"on_{type(event).__name__}")
+        handler(event)
+
+    def on_QrCode(self, event: events.QrCode) -> None:
+        if self.session.qr_refresh_count >= self.config.qr_max_refreshes:
+            self._stop_for_qr()
+        count = tenant_services.session_record_qr(
+            session=self.session, value=event.value, data_uri=qr_png_data_uri(event.value)
+        )
+        self.log.info(
+            "qr code shown",
+            extra={"event": "qr", "qr_refresh_count": count, "qr_max": self.config.qr_max_refreshes},
+        )
+
+    def on_QrExpired(self, event: events.QrExpired) -> None:
+        self._stop_for_qr()
+
+    def _stop_for_qr(self) -> None:
+        count = self.session.qr_refresh_count
+        reason = f"QR code not scanned after {count} codes; start the worker again for new codes"
+        raise StopWorker(reason, EXIT_OK)
+
+    def on_Authenticated(self, event: events.Authenticated) -> None:
+        self.log.info("qr code scanned, loading the account", extra={"event": "authenticated"})
+
+    def on_Ready(self, event: events.Ready) -> None:
+        self._restarts = 0
+        self._takeover_at = None
+        tenant_services.session_set_state(
+            session=self.session, state=State.CONNECTED, reason="chat list shown"
+        )
+        tenant_services.worker_set_status(
+            worker=self.worker, status=Status.RUNNING, reason="session connected"
+        )
+        tenant_services.tenant_set_status(
+            tenant=self.tenant, status=Tenant.Status.ACTIVE, reason="session connected"
+        )
+        self.log.info("session ready", extra={"event": "ready"})
+        self._next_heartbeat = 0.0
+
+    def on_IncomingMessage(self, event: events.IncomingMessage) -> None:
+        if not self.seen.add(event.wa_message_id):
+            return
+        result = services.inbound_message_handle(
+            tenant=self.tenant,
+            wa_message_id=event.wa_message_id,
+            from_number=event.from_number,
+            text=event.text,
+        )
+        if result.created:
+            self.log.info(
+                "message received",
+                extra={
+                    "event": "message_in",
+                    "wa_message_id": mask_message_id(event.wa_message_id),
+                    "reply_queued": result.reply is not None,
+                },
+            )
+
+    def on_Conflict(self, event: events.Conflict) -> None:
+        reason = "WhatsApp is open in another window"
+        tenant_services.session_set_state(session=self.session, state=State.CONFLICT, reason=reason)
+        tenant_services.worker_record_error(worker=self.worker, reason=reason)
+        if self.config.conflict_takeover_seconds > 0:
+            self._takeover_at = time.monotonic() + self.config.conflict_takeover_seconds
+
+    def _maybe_take_over(self) -> None:
+        if self._takeover_at is not None and time.monotonic() >= self._takeover_at:
+            self._takeover_at = None
+            self.log.info("taking the session back", extra={"event": "conflict_takeover"})
+            self.client.take_over()
+
+    def on_PhoneUnreachable(self, event: events.PhoneUnreachable) -> None:
+        tenant_services.session_set_state(
+            session=self.session,
+            state=State.PHONE_UNREACHABLE,
+            reason="WhatsApp is trying to reach the phone",
+        )
+
+    def on_PhoneReachable(self, event: events.PhoneReachable) -> None:
+        tenant_services.session_set_state(
+            session=self.session, state=State.CONNECTED, reason="phone reachable again"
+        )
+
+    def on_LoggedOut(self, event: events.LoggedOut) -> None:
+        self._needs_a_person(State.LOGGED_OUT, "logged out from the phone; scan a new QR code to link again")
+
+    def on_AuthFailure(self, event: events.AuthFailure) -> None:
+        self._needs_a_person(State.AUTH_FAILURE, f"authentication failed: {event.reason}")
+
+    def on_Disconnected(self, event: events.Disconnected) -> None:
+        tenant_services.session_set_state(session=self.session, state=State.DISCONNECTED, reason=event.reason)
+
+    def _needs_a_person(self, state: str, reason: str) -> None:
+        tenant_services.session_set_state(session=self.session, state=state, reason=reason)
+        tenant_services.worker_record_error(worker=self.worker, reason=reason)
+        tenant_services.tenant_set_status(tenant=self.tenant, status=Tenant.Status.ERROR, reason=reason)
+        self.log.warning("session needs a person", extra={"event": state.lower(), "reason": reason})
+
+    # --- heartbeat and sending -------------------------------------------------------------
+
+    def _maybe_heartbeat(self) -> None:
+        if self.session.state not in (State.CONNECTED, State.PHONE_UNREACHABLE):
+            return
+        now = time.monotonic()
+        if now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + self.config.heartbeat_seconds
+        # Only a page whose chat list answers proves the session alive.
+        if not self.client.page_health().get("chatListAnswers"):
+            self.log.warning(
+                "chat list not answering; heartbeat skipped", extra={"event": "heartbeat_skipped"}
+            )
+            return
+        tenant_services.session_heartbeat(session=self.session)
+        if self.worker.status != Status.RUNNING:
+            tenant_services.worker_set_status(
+                worker=self.worker, status=Status.RUNNING, reason="heartbeat resumed"
+            )
+        self.log.debug("heartbeat", extra={"event": "heartbeat"})
+
+    def _maybe_send(self) -> None:
+        if self.session.state != State.CONNECTED or self.stop_requested:
+            return
+        wait = self.limiter.wait_seconds()
+        if wait is None or wait > 0:
+            return
+        message = services.outbound_claim_next(tenant=self.tenant)
+        if message is None:
+            return
+        self.limiter.record_send()
+        try:
+            wa_message_id = self.client.send_text(message.to_number, message.text)
+        except SendError as exc:
+            services.outbound_mark_failed(
+                message=message,
+                reason=str(exc),
+                permanent=exc.permanent,
+                max_attempts=self.config.max_send_attempts,
+            )
+            return
+        except BrowserGone:
+            self._settle_interrupted_send(message)
+            raise
+        except ClientError as exc:
+            services.outbound_mark_failed(
+                message=message, reason=str(exc), permanent=False, max_attempts=self.config.max_send_attempts
+            )
+            return
+        services.outbound_mark_sent(message=message, wa_message_id=wa_message_id)
+        self.log.info(
+            "message sent",
+            extra={
+                "event": "message_out",
+                "wa_message_id": mask_message_id(wa_message_id),
+                "outbound_id": str(message.id),
+            },
+        )
+
+    def _settle_interrupted_send(self, message: object) -> None:
+        if self.client.send_clicked:
+            services.outbound_mark_failed(
+                message=message,
+                reason="browser lost after Send was pressed; not retried so it cannot arrive twice",
+                permanent=True,
+                max_attempts=self.config.max_send_attempts,
+            )
+        else:
+            services.outbound_requeue(message=message)

@@ -1,0 +1,241 @@
+"""Writes of the worker's domain: incoming messages, reply rules, the outbound queue."""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.logging import mask_message_id, mask_number
+from tenants.models import MessageLog, Tenant
+from tenants.services import message_log_record
+from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule
+
+logger = logging.getLogger(__name__)
+
+_NUMBER_PUNCTUATION = re.compile(r"[\s\-().]")
+
+
+class IdempotencyConflict(ValidationError):
+    """The idempotency key was used before for a different message."""
+
+
+def normalize_number(raw: str) -> str:
+    """International digits (``15551234567``) from what a person types (``+1 555-123-4567``)."""
+    number = _NUMBER_PUNCTUATION.sub("", raw or "").removeprefix("+")
+    if not number.isdigit() or not 7 <= len(number) <= 15:
+        raise ValidationError("A phone number is 7 to 15 digits in international format, like +15551234567.")
+    return number
+
+
+def validate_text(text: str) -> str:
+    if not text or not text.strip():
+        raise ValidationError("The message is empty.")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise ValidationError(f"The message is {len(text)} characters; the limit is {MAX_MESSAGE_LENGTH}.")
+    return text
+
+
+# --- Incoming ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    log: MessageLog
+    created: bool
+    reply: OutboundMessage | None
+
+
+def reply_rule_match(*, tenant: Tenant, text: str) -> ReplyRule | None:
+    rules = ReplyRule.objects.filter(tenant=tenant, enabled=True).order_by("priority", "created_at")
+    return next((rule for rule in rules if rule.matches(text)), None)
+
+
+@transaction.atomic
+def inbound_message_handle(
+    *, tenant: Tenant, wa_message_id: str, from_number: str, text: str
+) -> InboundResult:
+    """Log an incoming message once and queue the matching rule's reply, together.
+
+    Both happen in one transaction, so a crash can't leave a logged message whose reply was
+    never queued; a message logged before (a restart, a re-render) is not handled again.
+    """
+    log, created = message_log_record(
+        tenant=tenant,
+        direction=MessageLog.Direction.IN,
+        from_number=from_number,
+        to_number="",
+        text=text,
+        wa_message_id=wa_message_id,
+    )
+    if not created:
+        return InboundResult(log=log, created=False, reply=None)
+    rule = reply_rule_match(tenant=tenant, text=text)
+    if rule is None:
+        return InboundResult(log=log, created=True, reply=None)
+    reply, _ = outbound_enqueue(
+        tenant=tenant,
+        to_number=from_number,
+        text=rule.reply_text,
+        source=OutboundMessage.Source.RULE,
+        idempotency_key=f"reply:{wa_message_id}",
+        in_reply_to=log,
+    )
+    logger.info(
+        "reply rule matched",
+        extra={
+            "tenant_id": str(tenant.id),
+            "rule_id": str(rule.id),
+            "wa_message_id": mask_message_id(wa_message_id),
+        },
+    )
+    return InboundResult(log=log, created=True, reply=reply)
+
+
+# --- Outgoing ------------------------------------------------------------------------------
+
+
+def outbound_enqueue(
+    *,
+    tenant: Tenant,
+    to_number: str,
+    text: str,
+    source: str = OutboundMessage.Source.API,
+    idempotency_key: str | None = None,
+    in_reply_to: MessageLog | None = None,
+) -> tuple[OutboundMessage, bool]:
+    """Queue a message; the same idempotency key returns the message queued before."""
+    message = OutboundMessage(
+        tenant=tenant,
+        to_number=normalize_number(to_number),
+        text=validate_text(text),
+        source=source,
+        idempotency_key=idempotency_key or None,
+        in_reply_to=in_reply_to,
+    )
+    message.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        if message.idempotency_key is None:
+            raise
+        earlier = OutboundMessage.objects.get(tenant=tenant, idempotency_key=message.idempotency_key)
+        if (earlier.to_number, earlier.text) != (message.to_number, message.text):
+            raise IdempotencyConflict(
+                "This Idempotency-Key was already used for a different message."
+            ) from None
+        return earlier, False
+    logger.info(
+        "message queued",
+        extra={
+            "tenant_id": str(tenant.id),
+            "outbound_id": str(message.id),
+            "to": mask_number(message.to_number),
+            "source": source,
+        },
+    )
+    return message, True
+
+
+def outbound_claim_next(*, tenant: Tenant, now: datetime | None = None) -> OutboundMessage | None:
+    """Take the oldest due message for sending; None when there is none.
+
+    The claim is a conditional UPDATE from QUEUED, so two claimers can never both get it.
+    """
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(
+        tenant=tenant, status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now
+    ).order_by("created_at")
+    for candidate in due.values_list("pk", flat=True)[:5]:
+        claimed = OutboundMessage.objects.filter(pk=candidate, status=OutboundMessage.Status.QUEUED).update(
+            status=OutboundMessage.Status.SENDING, attempts=F("attempts") + 1, updated_at=now
+        )
+        if claimed:
+            return OutboundMessage.objects.get(pk=candidate)
+    return None
+
+
+@transaction.atomic
+def outbound_mark_sent(*, message: OutboundMessage, wa_message_id: str) -> MessageLog:
+    """Record a delivered message and log it OUT, in one transaction."""
+    now = timezone.now()
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundMessage.Status.SENT,
+        wa_message_id=wa_message_id,
+        sent_at=now,
+        last_error="",
+        updated_at=now,
+    )
+    message.status, message.wa_message_id, message.sent_at = OutboundMessage.Status.SENT, wa_message_id, now
+    log, _ = message_log_record(
+        tenant=message.tenant,
+        direction=MessageLog.Direction.OUT,
+        from_number="",
+        to_number=message.to_number,
+        text=message.text,
+        wa_message_id=wa_message_id,
+    )
+    return log
+
+
+def retry_delay(attempts: int, *, base_seconds: float = 5.0, cap_seconds: float = 300.0) -> timedelta:
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(attempts - 1, 0)))
+
+
+def outbound_mark_failed(
+    *, message: OutboundMessage, reason: str, permanent: bool, max_attempts: int
+) -> OutboundMessage:
+    """A failed attempt: retried later with backoff, or FAILED for good with the reason."""
+    now = timezone.now()
+    give_up = permanent or message.attempts >= max_attempts
+    status = OutboundMessage.Status.FAILED if give_up else OutboundMessage.Status.QUEUED
+    next_attempt_at = now if give_up else now + retry_delay(message.attempts)
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=status, last_error=reason, next_attempt_at=next_attempt_at, updated_at=now
+    )
+    message.status, message.last_error, message.next_attempt_at = status, reason, next_attempt_at
+    log = logger.warning if give_up else logger.info
+    log(
+        "message failed" if give_up else "message send will be retried",
+        extra={
+            "tenant_id": str(message.tenant_id),
+            "outbound_id": str(message.id),
+            "attempts": message.attempts,
+            "reason": reason,
+        },
+    )
+    return message
+
+
+def outbound_requeue(*, message: OutboundMessage) -> None:
+    """Give back a claimed message that was never tried (the worker is stopping)."""
+    OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
+        status=OutboundMessage.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()
+    )
+
+
+def outbound_fail_interrupted(*, tenant: Tenant) -> int:
+    """Messages left SENDING by a worker that died mid-send.
+
+    Whether WhatsApp took such a message is unknown; sending it again could deliver it twice,
+    so it is marked FAILED with the reason, for a person (or the API client) to decide.
+    """
+    count = OutboundMessage.objects.filter(tenant=tenant, status=OutboundMessage.Status.SENDING).update(
+        status=OutboundMessage.Status.FAILED,
+        last_error="The worker stopped while sending; not retried so it cannot arrive twice.",
+        updated_at=timezone.now(),
+    )
+    if count:
+        logger.warning("interrupted sends marked failed", extra={"tenant_id": str(tenant.id), "count": count})
+    return count
+
+
+def outbound_sent_since(*, tenant: Tenant, since: datetime) -> int:
+    return OutboundMessage.objects.filter(
+        tenant=tenant, status=OutboundMessage.Status.SENT, sent_at__gte=since
+    ).count()

@@ -1,0 +1,59 @@
+"""The tenant's browser profile: private, and never left locked by a dead browser."""
+
+import fcntl
+import os
+import socket
+from pathlib import Path
+from typing import IO
+
+# Chromium's markers of a running browser on a profile (field notes, "Orphaned browsers").
+_SINGLETON_FILES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
+
+
+class ProfileInUse(RuntimeError):
+    """Another live process holds this profile or session."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def prepare_profile(profile_dir: Path) -> None:
+    """Create the profile owner-only, and clear a lock left by a browser that died."""
+    profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    profile_dir.chmod(0o700)  # a session profile is a login: only its owner may read it
+    lock = profile_dir / "SingletonLock"
+    if not lock.is_symlink():
+        return
+    host, _, pid = os.readlink(lock).rpartition("-")
+    if host == socket.gethostname() and pid.isdigit() and _pid_alive(int(pid)):
+        raise ProfileInUse(f"a browser (pid {pid}) is still running on {profile_dir}")
+    for name in _SINGLETON_FILES:
+        (profile_dir / name).unlink(missing_ok=True)
+
+
+def hold_session_lock(lock_path: Path) -> IO[str]:
+    """Take the tenant's session lock for the life of this process, or refuse.
+
+    The kernel releases it when the process dies, however it dies, so it is never stale.
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise ProfileInUse(f"this tenant's session is held by {holder}") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+    handle.flush()
+    return handle
