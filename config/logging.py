@@ -123,4 +123,4 @@ def mask_message_id(wa_message_id: str | None) -> str:
     keep the id's own part, mask the numbers."""
     if not wa_message_id:
         return ""
-    return re.sub(r"\d{5,}", lambda m: mask_number(m.group()), wa_message_id)
+    return re.sub(r"\d{5,}(?=@)", lambda m: mask_number(m.group()), wa_message_id)

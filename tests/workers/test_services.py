@@ -1,0 +1,116 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from tenants.models import MessageLog
+from workers import services
+from workers.models import OutboundMessage, ReplyRule
+
+
+def test_it_normalizes_numbers_people_type():
+    assert services.normalize_number("+1 (555) 123-4567") == "15551234567"
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "12345", "+1234567890123456", "1555-CALL-NOW", "../../etc"])
+def test_it_refuses_what_is_not_a_phone_number(bad):
+    with pytest.raises(ValidationError, match="7 to 15 digits"):
+        services.normalize_number(bad)
+
+
+def test_it_matches_a_keyword_as_a_whole_word_ignoring_case(tenant):
+    ReplyRule.objects.create(tenant=tenant, pattern="hours", reply_text="8 to 5")
+    assert services.reply_rule_match(tenant=tenant, text="What are your HOURS?").reply_text == "8 to 5"
+    assert services.reply_rule_match(tenant=tenant, text="the hoursglass") is None
+
+
+def test_it_tries_rules_by_priority_and_skips_disabled_ones(tenant, other_tenant):
+    ReplyRule.objects.create(tenant=tenant, pattern="price", reply_text="disabled", priority=1, enabled=False)
+    ReplyRule.objects.create(tenant=tenant, pattern="price", reply_text="second", priority=20)
+    ReplyRule.objects.create(
+        tenant=tenant, match_type="REGEX", pattern=r"pric\w+", reply_text="first", priority=10
+    )
+    ReplyRule.objects.create(tenant=other_tenant, pattern="price", reply_text="other tenant's", priority=0)
+    assert services.reply_rule_match(tenant=tenant, text="the price?").reply_text == "first"
+
+
+def test_it_refuses_a_broken_regular_expression(tenant):
+    rule = ReplyRule(tenant=tenant, match_type="REGEX", pattern="(unclosed", reply_text="x")
+    with pytest.raises(ValidationError, match="Not a valid regular expression"):
+        rule.full_clean()
+
+
+def test_it_logs_an_incoming_message_and_queues_its_reply_once(tenant):
+    ReplyRule.objects.create(tenant=tenant, pattern="hi", reply_text="hello!")
+    first = services.inbound_message_handle(
+        tenant=tenant, wa_message_id="false_1@c.us_A", from_number="15551234567", text="hi"
+    )
+    again = services.inbound_message_handle(
+        tenant=tenant, wa_message_id="false_1@c.us_A", from_number="15551234567", text="hi"
+    )
+    assert first.created and first.reply.text == "hello!"
+    assert not again.created and again.reply is None
+    assert MessageLog.objects.filter(tenant=tenant).count() == 1
+    assert OutboundMessage.objects.get().in_reply_to == first.log
+
+
+def test_it_honours_an_idempotency_key(tenant):
+    first, created = services.outbound_enqueue(
+        tenant=tenant, to_number="15551234567", text="hi", idempotency_key="k1"
+    )
+    again, created_again = services.outbound_enqueue(
+        tenant=tenant, to_number="+1 555 123 4567", text="hi", idempotency_key="k1"
+    )
+    assert created and not created_again and again.pk == first.pk
+    with pytest.raises(services.IdempotencyConflict):
+        services.outbound_enqueue(
+            tenant=tenant, to_number="15551234567", text="different", idempotency_key="k1"
+        )
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_it_refuses_empty_and_oversized_messages(tenant):
+    with pytest.raises(ValidationError, match="empty"):
+        services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="   ")
+    with pytest.raises(ValidationError, match="the limit is 4096"):
+        services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="x" * 4097)
+    assert not OutboundMessage.objects.exists()
+
+
+def test_it_claims_each_message_once_oldest_first(tenant, other_tenant):
+    a, _ = services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="a")
+    b, _ = services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="b")
+    services.outbound_enqueue(tenant=other_tenant, to_number="15551234567", text="not mine")
+    assert services.outbound_claim_next(tenant=tenant).pk == a.pk
+    assert services.outbound_claim_next(tenant=tenant).pk == b.pk
+    assert services.outbound_claim_next(tenant=tenant) is None
+    assert OutboundMessage.objects.get(pk=a.pk).attempts == 1
+
+
+def test_it_retries_a_transient_failure_later_then_gives_up(tenant):
+    message, _ = services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="a")
+    claimed = services.outbound_claim_next(tenant=tenant)
+    services.outbound_mark_failed(message=claimed, reason="timeout", permanent=False, max_attempts=2)
+    assert OutboundMessage.objects.get(pk=message.pk).status == "QUEUED"
+    assert services.outbound_claim_next(tenant=tenant) is None  # backing off
+    from django.utils import timezone
+
+    claimed = services.outbound_claim_next(tenant=tenant, now=timezone.now() + services.retry_delay(1))
+    services.outbound_mark_failed(message=claimed, reason="timeout again", permanent=False, max_attempts=2)
+    failed = OutboundMessage.objects.get(pk=message.pk)
+    assert (failed.status, failed.attempts, failed.last_error) == ("FAILED", 2, "timeout again")
+
+
+def test_it_marks_sent_and_logs_out_together(tenant):
+    services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="a")
+    claimed = services.outbound_claim_next(tenant=tenant)
+    log = services.outbound_mark_sent(message=claimed, wa_message_id="true_15551234567@c.us_X")
+    assert OutboundMessage.objects.get(pk=claimed.pk).status == "SENT"
+    assert (log.direction, log.to_number, log.message_text) == ("OUT", "15551234567", "a")
+
+
+def test_it_fails_sends_interrupted_by_a_crash_instead_of_risking_a_duplicate(tenant):
+    services.outbound_enqueue(tenant=tenant, to_number="15551234567", text="a")
+    services.outbound_claim_next(tenant=tenant)
+    assert services.outbound_fail_interrupted(tenant=tenant) == 1
+    failed = OutboundMessage.objects.get()
+    assert failed.status == "FAILED"
+    assert "cannot arrive twice" in failed.last_error
