@@ -15,10 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 # The whole platform on the embedded defaults: SQLite and the local WhatsApp Web simulator.
 run: export DEBUG ?= 1
 run: export LOG_FORMAT ?= pretty
+run: export WHATSAPP_WEB_URL ?= http://127.0.0.1:9000/
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py run_platform --tenant "Demo Bakery"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

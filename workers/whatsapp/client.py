@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
+import urllib3
 from selenium import webdriver
 from selenium.common.exceptions import (
     JavascriptException,
@@ -227,6 +228,9 @@ class WhatsAppClient:
             raise
         except WebDriverException as exc:
             raise BrowserGone(str(exc).strip().splitlines()[0][:300]) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # The driver itself did not answer in time (a frozen page or a dead browser).
+            raise BrowserGone(f"the browser did not answer: {type(exc).__name__}") from exc
 
     def poll(self, timeout: float) -> list[events.Event]:
         """Wait up to ``timeout`` seconds for the page to show something, and say what."""

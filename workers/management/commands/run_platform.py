@@ -1,0 +1,65 @@
+"""``python manage.py run_platform``: the whole platform under one supervisord, in the foreground.
+
+Used by ``make run``: the web server, the WhatsApp Web simulator and the demo tenant's worker,
+each a supervisord program with its own log files. Ctrl-C stops them all.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tenants.models import Tenant
+from workers.supervisor_config import Program, main_config, manage_py_command, worker_program, write_program
+
+
+class Command(BaseCommand):
+    help = "Run the web server, the simulator and the tenants' workers under supervisord."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="web server port")
+        parser.add_argument("--simulator-port", type=int, default=9000)
+        parser.add_argument(
+            "--tenant", action="append", default=[], help="tenant name(s) whose worker to run"
+        )
+
+    def handle(
+        self, *args: object, port: int, simulator_port: int, tenant: list[str], **options: object
+    ) -> None:
+        run_dir = settings.BASE_DIR / "var" / "run"
+        conf_dir = run_dir / "conf.d"
+        log_dir = Path(settings.LOG_DIR) / "supervisor"
+        # Programs of an earlier run are stale: each run writes the ones it wants.
+        shutil.rmtree(conf_dir, ignore_errors=True)
+        for directory in (run_dir, conf_dir, log_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        for program in self._programs(port, simulator_port, log_dir):
+            write_program(conf_dir, program)
+        for name in tenant:
+            found = Tenant.objects.filter(name=name).first()
+            if found is None:
+                raise CommandError(f"no tenant named {name!r}")
+            write_program(conf_dir, worker_program(found.id))
+        config = run_dir / "supervisord.conf"
+        config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir), encoding="utf-8")
+        supervisord = shutil.which("supervisord", path=str(Path(os.sys.executable).parent)) or "supervisord"
+        self.stdout.write(f"supervisord: {config}\n  program logs: {log_dir}\n")
+        self.stdout.flush()
+        os.execv(supervisord, [supervisord, "-c", str(config)])
+
+    def _programs(self, port: int, simulator_port: int, log_dir: Path) -> list[Program]:
+        base = {"directory": settings.BASE_DIR, "log_dir": log_dir, "startsecs": 2}
+        return [
+            Program(
+                name="simulator",
+                command=manage_py_command("run_simulator", "--port", str(simulator_port)),
+                **base,
+            ),
+            Program(
+                name="web",
+                command=manage_py_command("runserver", "--noreload", f"127.0.0.1:{port}"),
+                **base,
+            ),
+        ]
