@@ -6,6 +6,7 @@ each a supervisord program with its own log files. Ctrl-C stops them all.
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -44,10 +45,10 @@ class Command(BaseCommand):
             write_program(conf_dir, worker_program(found.id))
         config = run_dir / "supervisord.conf"
         config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir), encoding="utf-8")
-        supervisord = shutil.which("supervisord", path=str(Path(os.sys.executable).parent)) or "supervisord"
+        supervisord = shutil.which("supervisord", path=str(Path(sys.executable).parent)) or "supervisord"
         self.stdout.write(f"supervisord: {config}\n  program logs: {log_dir}\n")
         self.stdout.flush()
-        os.execv(supervisord, [supervisord, "-c", str(config)])
+        os.execv(supervisord, [supervisord, "-c", str(config)])  # noqa: S606 -- our own binary
 
     def _programs(self, port: int, simulator_port: int, log_dir: Path) -> list[Program]:
         base = {"directory": settings.BASE_DIR, "log_dir": log_dir, "startsecs": 2}
