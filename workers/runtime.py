@@ -8,6 +8,7 @@ tenant's log file say the same thing.
 
 import logging
 import os
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class Worker:
         self._next_heartbeat = 0.0
         self._takeover_at: float | None = None
         self._restarts = 0
+        self._thread_failure: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -111,11 +113,23 @@ class Worker:
         """Called from a signal handler: finish the current step, then stop."""
         self.stop_requested = True
 
+    def fail_from_thread(self, args: threading.ExceptHookArgs) -> None:
+        """An exception nobody caught in another thread ends the worker as a failure."""
+        self.log.error(
+            "unhandled error in a thread",
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            extra={"event": "thread_crashed", "thread": getattr(args.thread, "name", "?")},
+        )
+        self._thread_failure = f"crashed in a thread: {args.exc_type.__name__}: {args.exc_value}"[:500]
+        self.stop_requested = True
+
     def run(self) -> int:
         self._start()
         try:
             while not self.stop_requested:
                 self._step()
+            if self._thread_failure:
+                raise StopWorker(self._thread_failure, EXIT_FAILED)
             reason, code = "stopped on request (SIGTERM/SIGINT)", EXIT_OK
         except StopWorker as stop:
             reason, code = stop.reason, stop.exit_code

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from tenants import services
 from tenants.models import MessageLog, SetupRequest, WorkerEvent
+from workers.models import ReplyRule
+from workers.services import outbound_enqueue
 
 CHANGELISTS = [
     "tenants_tenant",
@@ -16,6 +18,8 @@ CHANGELISTS = [
     "tenants_workerevent",
     "tenants_setuprequest",
     "tenants_user",
+    "workers_replyrule",
+    "workers_outboundmessage",
 ]
 
 
@@ -28,6 +32,8 @@ def add_tenants(count: int) -> None:
         services.setup_request_create(tenant=tenant, user=user)
         services.worker_set_status(worker=tenant.worker, status="STARTING", pid=1000 + i)
         services.session_heartbeat(session=tenant.session)
+        ReplyRule.objects.create(tenant=tenant, pattern="hi", reply_text="hello")
+        outbound_enqueue(tenant=tenant, to_number="15551234567", text="queued")
         for j in range(3):
             services.message_log_record(
                 tenant=tenant,

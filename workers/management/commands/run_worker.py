@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
@@ -72,6 +73,7 @@ def run_worker(tenant_arg: str) -> int:
     worker = Worker(tenant=tenant, client=client, config=WorkerConfig.from_settings(), log=log)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.request_stop())
+    threading.excepthook = worker.fail_from_thread
     # `kill -USR1 <pid>` prints every thread's stack to stderr: a stuck worker explains itself.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:

@@ -1,0 +1,147 @@
+"""Fixtures for the WhatsApp Web simulator tests: a live server, HTTP helpers and headless Chromium."""
+
+import contextlib
+import dataclasses
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+
+from workers.simulator import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--lang=en-US",
+    "--window-size=1280,900",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--password-store=basic",
+)
+# Fast enough for a short suite, slow enough that the states can be observed.
+DEFAULT_OPTIONS = {
+    "qr_rotate_seconds": 30.0,
+    "qr_max_rotations": 6,
+    "loading_seconds": 0.2,
+    "send_ack_seconds": 0.2,
+}
+
+
+@dataclasses.dataclass
+class Response:
+    status: int
+    body: dict
+    headers: dict[str, str]
+
+
+def _request(opener: urllib.request.OpenerDirector, request: urllib.request.Request) -> Response:
+    try:
+        with opener.open(request, timeout=10) as reply:
+            raw, status, headers = reply.read(), reply.status, dict(reply.headers)
+    except urllib.error.HTTPError as error:
+        raw, status, headers = error.read(), error.code, dict(error.headers)
+    is_json = headers.get("Content-Type", "").startswith("application/json")
+    return Response(status, json.loads(raw) if is_json else {"html": raw.decode()}, headers)
+
+
+@dataclasses.dataclass
+class Simulator:
+    """A running simulator and a plain HTTP client for its control API."""
+
+    base_url: str
+    opener: urllib.request.OpenerDirector = dataclasses.field(default_factory=urllib.request.build_opener)
+
+    def get(self, path: str) -> Response:
+        return _request(self.opener, urllib.request.Request(self.base_url + path))
+
+    def post(self, path: str, body: object = None, *, raw: bytes | None = None) -> Response:
+        data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        return _request(self.opener, request)
+
+    def control(self, path: str, body: object = None) -> dict:
+        """POST to the control API and insist it worked."""
+        response = self.post("/sim/control" + path, body)
+        assert response.status == 200, response.body
+        return response.body
+
+    def sessions(self) -> list[dict]:
+        return self.get("/sim/control/sessions").body["sessions"]
+
+    def session(self, ref: str) -> dict:
+        response = self.get(f"/sim/control/sessions/{ref}")
+        assert response.status == 200, response.body
+        return response.body
+
+    def page_client(self) -> "Simulator":
+        """A cookie-keeping client that talks to the page API like a browser would."""
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        return Simulator(self.base_url, opener)
+
+
+@pytest.fixture
+def start_simulator() -> Iterator[Callable[..., Simulator]]:
+    servers = []
+
+    def start(**options: float) -> Simulator:
+        server = make_server("127.0.0.1", 0, **{**DEFAULT_OPTIONS, **options})
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        servers.append((server, thread))
+        host, port = server.server_address[:2]
+        return Simulator(f"http://{host}:{port}")
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def simulator(start_simulator: Callable[..., Simulator]) -> Simulator:
+    return start_simulator()
+
+
+@pytest.fixture
+def sim_browser(tmp_path: Path) -> Iterator[Callable[..., webdriver.Chrome]]:
+    """Start headless Chromium; each call gets its own profile unless one is passed."""
+    drivers: list[webdriver.Chrome] = []
+
+    def launch(profile_dir: Path | None = None) -> webdriver.Chrome:
+        profile = profile_dir or tmp_path / f"profile-{len(drivers)}"
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in CHROME_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+        drivers.append(driver)
+        return driver
+
+    yield launch
+    for driver in drivers:
+        # A test may already have quit a browser to reuse its profile.
+        with contextlib.suppress(WebDriverException, OSError):
+            driver.quit()

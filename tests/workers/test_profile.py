@@ -1,0 +1,51 @@
+import os
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from workers.whatsapp.profile import ProfileInUse, hold_session_lock, prepare_profile
+
+
+def test_it_creates_the_profile_readable_by_its_owner_only(tmp_path):
+    profile = tmp_path / "sessions" / "tenant"
+    prepare_profile(profile)
+    assert stat.S_IMODE(profile.stat().st_mode) == 0o700
+
+
+def test_it_clears_a_lock_left_by_a_dead_browser(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    os.symlink(f"{socket.gethostname()}-{dead.pid}", tmp_path / "SingletonLock")
+    (tmp_path / "SingletonCookie").write_text("x")
+    prepare_profile(tmp_path)
+    assert not (tmp_path / "SingletonLock").is_symlink()
+    assert not (tmp_path / "SingletonCookie").exists()
+
+
+def test_it_refuses_a_profile_a_live_browser_holds(tmp_path):
+    os.symlink(f"{socket.gethostname()}-{os.getpid()}", tmp_path / "SingletonLock")
+    with pytest.raises(ProfileInUse, match=f"pid {os.getpid()}"):
+        prepare_profile(tmp_path)
+    assert (tmp_path / "SingletonLock").is_symlink()
+
+
+def test_it_lets_one_process_hold_a_session_lock(tmp_path):
+    lock = tmp_path / "tenant.lock"
+    code = (
+        "import sys, time; from pathlib import Path; from workers.whatsapp.profile import hold_session_lock; "
+        f"h = hold_session_lock(Path({str(lock)!r})); print('held', flush=True); time.sleep(30)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ProfileInUse, match=f"held by pid {holder.pid}"):
+            hold_session_lock(lock)
+    finally:
+        holder.kill()
+        holder.wait()
+    hold_session_lock(lock).close()  # the kernel released it with the process
