@@ -1,0 +1,49 @@
+"""Memory of a process tree, as the kernel accounts it (PSS), for the heartbeat and benchmarks.
+
+PSS splits shared pages between the processes sharing them, so a tree's sum is what the tree
+really costs; RSS would count Chromium's shared pages again in every process.
+"""
+
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def children_by_parent() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone while we looked
+        # The command name may hold spaces and parentheses: the fields start after the last ")".
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    tree = children_by_parent()
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, []))
+    return found
+
+
+def pss_kib(pid: int) -> int:
+    try:
+        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass  # the process exited: it costs nothing any more
+    return 0
+
+
+def tree_pss_mib(pid: int) -> float:
+    return sum(pss_kib(p) for p in process_tree(pid)) / 1024

@@ -1,0 +1,145 @@
+"""JSON shapes the simulator returns: what the page renders and what the control API reports.
+
+Called with the state lock held, so a payload is always one consistent snapshot.
+"""
+
+import logging
+from datetime import datetime
+
+from workers.simulator.qr import qr_matrix
+from workers.simulator.session import (
+    Chat,
+    Message,
+    SentRecord,
+    Session,
+    format_phone,
+    format_time,
+    pre_plain_text,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def page_view(session: Session, now: float) -> str:
+    if now < session.loading_until:
+        return "loading"
+    if session.linked:
+        return "main"
+    return "qr_expired" if session.qr_expired(now) else "qr"
+
+
+def page_payload(session: Session, now: float, *, open_chat: str | None, after: int) -> dict:
+    view = page_view(session, now)
+    main = view == "main"
+    return {
+        "view": view,
+        "me": format_phone(session.phone) if session.phone else None,
+        "qr": _qr_payload(session, now, view),
+        "conflict": main and session.conflict,
+        "phone_offline": main and session.phone_offline,
+        "frozen": session.frozen,
+        "logout": session.logout_pending,
+        "chats": _chat_list(session) if main else [],
+        "chat": _open_chat(session, open_chat, after) if main and open_chat else None,
+    }
+
+
+def _qr_payload(session: Session, now: float, view: str) -> dict | None:
+    if view == "qr":
+        value = session.current_qr(now)
+        return {"value": value, "matrix": list(qr_matrix(value))} if value else None
+    if view == "qr_expired":
+        return {"value": session.last_qr(), "matrix": None}
+    return None
+
+
+def _chat_list(session: Session) -> list[dict]:
+    # Like the real list: only chats with messages, most recent first.
+    chats = [chat for chat in session.chats.values() if chat.messages]
+    chats.sort(key=lambda chat: chat.messages[-1].order, reverse=True)
+    return [_chat_row(chat) for chat in chats]
+
+
+def _chat_row(chat: Chat) -> dict:
+    last = chat.messages[-1]
+    return {
+        "number": chat.number,
+        "title": format_phone(chat.number),
+        "last_text": last.text,
+        "last_from_me": last.from_me,
+        "time": format_time(last.sent_at),
+        "unread": chat.unread,
+    }
+
+
+def _open_chat(session: Session, number: str, after: int) -> dict:
+    chat = session.chats.get(number)
+    messages = [m for m in chat.messages if m.seq > after] if chat else []
+    return {
+        "number": number,
+        "title": format_phone(number),
+        "messages": [message_payload(m) for m in messages],
+    }
+
+
+def message_payload(message: Message) -> dict:
+    return {
+        "key": message.key,
+        "data_id": message.data_id,
+        "from_me": message.from_me,
+        "text": message.text,
+        "pre": pre_plain_text(message.sent_at, message.sender_name),
+        "time": format_time(message.sent_at),
+        "status": message.status,
+        "seq": message.seq,
+    }
+
+
+def describe_session(session: Session, now: float) -> dict:
+    state = session.state_name(now)
+    qr = session.current_qr(now) if state == "qr" else None
+    return {
+        "id": session.id,
+        "state": state,
+        "frozen": session.frozen,
+        "phone": session.phone,
+        "qr": qr,
+        "qr_rotation": session.qr_index(now) if qr else None,
+        "chats": sum(1 for chat in session.chats.values() if chat.messages),
+        "messages": sum(len(chat.messages) for chat in session.chats.values()),
+        "unread": sum(chat.unread for chat in session.chats.values()),
+        "held": len(session.held),
+        "sent": len(session.sent),
+        "logout_pending": session.logout_pending,
+        "page_polls": session.page_polls,
+        "page_hung": session.hang_waiters > 0,
+        "last_seen_seconds": round(now - session.last_seen, 3),
+    }
+
+
+def sent_payload(session: Session) -> dict:
+    messages = [_sent_record(record) for record in session.sent]
+    chats: dict[str, list[dict]] = {}
+    for message in messages:
+        chats.setdefault(message["chat"], []).append(message)
+    return {
+        "session_id": session.id,
+        "phone": session.phone,
+        "messages": messages,
+        "chats": [{"number": number, "messages": items} for number, items in chats.items()],
+    }
+
+
+def _sent_record(record: SentRecord) -> dict:
+    return {
+        "chat": record.chat,
+        "text": record.text,
+        "id": record.msg_id,
+        "data_id": record.data_id,
+        "time": _iso(record.sent_at),
+        "status": record.message.status,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")

@@ -1,0 +1,419 @@
+"""All simulated sessions behind one lock, and the operations the page and the control API use.
+
+Every public method takes the lock, so the HTTP server's threads can call
+them freely. Domain validation lives here too, so the page API and the
+control API reject the same bad numbers and texts in the same words.
+"""
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from workers.simulator import payloads
+from workers.simulator.session import (
+    MESSAGE_ID_RE,
+    OWN_NAME,
+    Message,
+    SentRecord,
+    Session,
+    SessionConfig,
+    data_id,
+    format_phone,
+    new_message_id,
+    normalize_phone,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 65536
+MAX_NAME_CHARS = 100
+FREEZE_MODES = ("stale", "hang")
+# Never-linked sessions nobody has looked at for this long are dropped, so
+# one-off page loads (a curl, a health check) don't pile up in the list.
+IDLE_SESSION_SECONDS = 3600.0
+
+
+class SimulatorError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(SimulatorError):
+    status = 400
+
+
+class NotFound(SimulatorError):
+    status = 404
+
+
+class StateConflict(SimulatorError):
+    status = 409
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class SimulatorState:
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = _local_now,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._sessions: dict[str, Session] = {}
+        self._invalid_numbers: set[str] = set()
+        self._closed = False
+
+    # --- page side ---------------------------------------------------------
+
+    def page_session(self, session_id: str | None) -> tuple[str, bool]:
+        """Return the session for a cookie value and whether it was just created."""
+        with self._lock:
+            now = self._clock()
+            if session_id and session_id in self._sessions:
+                self._sessions[session_id].last_seen = now
+                return session_id, False
+            self._prune_idle(now)
+            session = Session(id=secrets.token_hex(8), config=self.config, created_at=now, last_seen=now)
+            # Until its page boots, a new session looks like a page still loading.
+            session.loading_until = now + self.config.loading_seconds
+            session.start_qr_round(session.loading_until)
+            self._sessions[session.id] = session
+            logger.info("simulator session created", extra={"session_id": session.id})
+            return session.id, True
+
+    def boot(self, session_id: str, *, post_logout: bool) -> dict:
+        """A page load: show the loading view, then a fresh QR round if not linked."""
+        with self._lock:
+            now = self._clock()
+            session = self._sessions[session_id]
+            session.loading_until = now + self.config.loading_seconds
+            if not session.linked:
+                session.start_qr_round(session.loading_until)
+            if post_logout:
+                session.logout_pending = False
+            return payloads.page_payload(session, now, open_chat=None, after=0)
+
+    def page_state(self, session_id: str, *, open_chat: str | None, after: int) -> dict:
+        with self._lock:
+            now = self._clock()
+            session = self._sessions[session_id]
+            session.page_polls += 1
+            chat = normalize_phone(open_chat)
+            if chat:
+                self._look_at(session, chat, now)
+            session.settle(now)
+            return payloads.page_payload(session, now, open_chat=chat, after=after)
+
+    def _look_at(self, session: Session, chat: str, now: float) -> None:
+        session.open_chat = chat
+        session.open_chat_seen = now
+        opened = session.chats.get(chat)
+        if opened:
+            opened.unread = 0
+
+    def open_chat(self, session_id: str, phone: object) -> dict:
+        """What `/send?phone=` asks: is this a number the page may open a chat with?"""
+        with self._lock:
+            number = normalize_phone(phone)
+            if number is None or number in self._invalid_numbers:
+                return {"valid": False}
+            self._look_at(self._sessions[session_id], number, self._clock())
+            return {"valid": True, "number": number, "title": format_phone(number)}
+
+    def mark_read(self, session_id: str, chat: object) -> dict:
+        number = self._require_phone(chat, "chat")
+        with self._lock:
+            self._look_at(self._sessions[session_id], number, self._clock())
+            return {"ok": True}
+
+    def page_send(self, session_id: str, *, chat: object, text: object, msg_id: object) -> dict:
+        number = self._require_phone(chat, "chat")
+        body = self._require_text(text)
+        if not isinstance(msg_id, str) or not MESSAGE_ID_RE.match(msg_id):
+            raise BadRequest("id must be 1-64 letters or digits")
+        with self._lock:
+            now = self._clock()
+            session = self._sessions[session_id]
+            if not session.linked:
+                raise StateConflict("session is not linked")
+            if session.conflict:
+                raise StateConflict("session is open in another window")
+            message = self._record_send(session, number, body, msg_id, now)
+            self._changed.notify_all()
+            return payloads.message_payload(message)
+
+    def _record_send(self, session: Session, number: str, text: str, msg_id: str, now: float) -> Message:
+        message_data_id = data_id(from_me=True, chat=number, msg_id=msg_id)
+        for record in session.sent:
+            if record.data_id == message_data_id:
+                return record.message  # the page retried a send we already have
+        message = Message(
+            key=message_data_id + "#1",
+            data_id=message_data_id,
+            msg_id=msg_id,
+            chat=number,
+            from_me=True,
+            text=text,
+            sender_name=OWN_NAME,
+            sent_at=self._wall_clock(),
+            status="pending",
+            ack_due=None if session.phone_offline else now + self.config.send_ack_seconds,
+        )
+        session.add_to_chat(message, now)
+        session.sent.append(SentRecord(number, text, msg_id, message_data_id, message.sent_at, message))
+        logger.info("simulator page sent a message", extra={"session_id": session.id})
+        return message
+
+    def reload_qr(self, session_id: str) -> dict:
+        with self._lock:
+            now = self._clock()
+            session = self._sessions[session_id]
+            if not session.linked:
+                session.start_qr_round(now)
+            return {"ok": True}
+
+    def use_here(self, session_id: str) -> dict:
+        with self._lock:
+            now = self._clock()
+            session = self._sessions[session_id]
+            session.conflict = False
+            session.release_held(now)
+            logger.info("simulator page chose use here", extra={"session_id": session.id})
+            return {"ok": True}
+
+    def page_logout(self, session_id: str) -> dict:
+        with self._lock:
+            session = self._sessions[session_id]
+            session.unlink(self._clock())
+            logger.info("simulator page logged out", extra={"session_id": session.id})
+            return {"ok": True}
+
+    def wait_while_hung(self, session_id: str, timeout: float) -> bool:
+        """Block while the session is frozen in "hang" mode; True if it still is."""
+        with self._lock:
+            session = self._sessions[session_id]
+            session.hang_waiters += 1
+            try:
+                self._changed.wait_for(lambda: self._closed or session.frozen != "hang", timeout=timeout)
+            finally:
+                session.hang_waiters -= 1
+            return not self._closed and session.frozen == "hang"
+
+    # --- control side ------------------------------------------------------
+
+    def sessions(self) -> list[dict]:
+        with self._lock:
+            now = self._clock()
+            ordered = sorted(self._sessions.values(), key=lambda s: s.created_at)
+            for session in ordered:
+                session.settle(now)
+            return [payloads.describe_session(s, now) for s in ordered]
+
+    def describe(self, ref: str) -> dict:
+        return self._control(ref, lambda session, now: None)
+
+    def link(self, qr: object, phone: object) -> dict:
+        if not isinstance(qr, str) or not qr:
+            raise BadRequest("qr must be the data-ref value shown by the page")
+        number = self._require_phone(phone, "phone")
+        with self._lock:
+            now = self._clock()
+            session = next((s for s in self._sessions.values() if s.shows_qr(qr, now)), None)
+            if session is None:
+                raise NotFound("no session is showing this QR code (expired or never shown)")
+            session.phone = number
+            session.linked_at = now
+            session.loading_until = now + self.config.loading_seconds
+            self._changed.notify_all()
+            return payloads.describe_session(session, now)
+
+    def expire_qr(self, ref: str) -> dict:
+        def expire(session: Session, now: float) -> None:
+            if session.linked:
+                raise StateConflict("session is linked; it shows no QR code")
+            session.expire_qr(now)
+
+        return self._control(ref, expire)
+
+    def deliver_incoming(
+        self,
+        ref: str,
+        *,
+        sender: object,
+        text: object,
+        name: object = None,
+        msg_id: object = None,
+        duplicate: object = False,
+    ) -> dict:
+        number = self._require_phone(sender, "from")
+        body = self._require_text(text)
+        sender_name = self._optional_name(name) or format_phone(number)
+        chosen_id = self._optional_message_id(msg_id)
+        if not isinstance(duplicate, bool):
+            raise BadRequest("duplicate must be true or false")
+
+        def deliver(session: Session, now: float) -> dict:
+            if not session.linked:
+                raise StateConflict("session is not linked")
+            message_data_id = data_id(from_me=False, chat=number, msg_id=chosen_id)
+            times = session.seen_incoming.get(message_data_id, 0)
+            if times and not duplicate:
+                return {"data_id": message_data_id, "delivered": False, "held": False}
+            session.seen_incoming[message_data_id] = times + 1
+            message = Message(
+                key=f"{message_data_id}#{times + 1}",
+                data_id=message_data_id,
+                msg_id=chosen_id,
+                chat=number,
+                from_me=False,
+                text=body,
+                sender_name=sender_name,
+                sent_at=self._wall_clock(),
+            )
+            held = session.holds_messages()
+            if held:
+                session.held.append(message)
+            else:
+                session.add_to_chat(message, now)
+            return {"data_id": message_data_id, "delivered": True, "held": held}
+
+        return self._control(ref, deliver)
+
+    def set_conflict(self, ref: str) -> dict:
+        return self._control(ref, self._linked_action(lambda s, now: setattr(s, "conflict", True)))
+
+    def set_phone_offline(self, ref: str, offline: bool) -> dict:
+        def change(session: Session, now: float) -> None:
+            session.phone_offline = offline
+            session.release_held(now)
+
+        return self._control(ref, self._linked_action(change))
+
+    def logout(self, ref: str) -> dict:
+        def log_out(session: Session, now: float) -> None:
+            session.unlink(now)
+            session.logout_pending = True
+
+        return self._control(ref, self._linked_action(log_out))
+
+    def freeze(self, ref: str, mode: object) -> dict:
+        if mode not in FREEZE_MODES:
+            raise BadRequest('mode must be "stale" or "hang"')
+        return self._control(ref, lambda session, now: setattr(session, "frozen", mode))
+
+    def unfreeze(self, ref: str) -> dict:
+        return self._control(ref, lambda session, now: setattr(session, "frozen", None))
+
+    def sent(self, ref: str) -> dict:
+        with self._lock:
+            session = self._resolve(ref)
+            session.settle(self._clock())
+            return payloads.sent_payload(session)
+
+    def set_invalid_numbers(self, numbers: object) -> list[str]:
+        if not isinstance(numbers, list):
+            raise BadRequest("numbers must be a list of phone numbers")
+        normalized = [normalize_phone(number) for number in numbers]
+        if None in normalized:
+            raise BadRequest("every number must be 7-15 digits, optionally after a +")
+        with self._lock:
+            self._invalid_numbers = {number for number in normalized if number}
+            return sorted(self._invalid_numbers)
+
+    def invalid_numbers(self) -> list[str]:
+        with self._lock:
+            return sorted(self._invalid_numbers)
+
+    def close(self) -> None:
+        """Release pages blocked in "hang" mode so server threads can end."""
+        with self._lock:
+            self._closed = True
+            self._changed.notify_all()
+
+    # --- helpers -----------------------------------------------------------
+
+    def _control(self, ref: str, action: Callable[[Session, float], dict | None]) -> dict:
+        with self._lock:
+            now = self._clock()
+            session = self._resolve(ref)
+            session.settle(now)
+            extra = action(session, now) or {}
+            self._changed.notify_all()
+            return {**payloads.describe_session(session, now), **extra}
+
+    @staticmethod
+    def _linked_action(
+        action: Callable[[Session, float], None],
+    ) -> Callable[[Session, float], None]:
+        def guarded(session: Session, now: float) -> None:
+            if not session.linked:
+                raise StateConflict("session is not linked")
+            action(session, now)
+
+        return guarded
+
+    def _resolve(self, ref: str) -> Session:
+        """Find a session by id, or by `phone:<digits>` (the most recently linked one)."""
+        if ref.startswith("phone:"):
+            number = normalize_phone(ref.removeprefix("phone:"))
+            matches = [s for s in self._sessions.values() if number and s.phone == number]
+            if not matches:
+                raise NotFound("no session is linked to this phone")
+            return max(matches, key=lambda s: s.linked_at or 0.0)
+        if ref not in self._sessions:
+            raise NotFound("unknown session id")
+        return self._sessions[ref]
+
+    def _prune_idle(self, now: float) -> None:
+        idle = [
+            s.id
+            for s in self._sessions.values()
+            if not s.linked and not s.sent and now - s.last_seen > IDLE_SESSION_SECONDS
+        ]
+        for session_id in idle:
+            del self._sessions[session_id]
+
+    @staticmethod
+    def _require_phone(raw: object, field: str) -> str:
+        number = normalize_phone(raw)
+        if number is None:
+            raise BadRequest(f"{field} must be a phone number of 7-15 digits, optionally after a +")
+        return number
+
+    @staticmethod
+    def _require_text(raw: object) -> str:
+        if not isinstance(raw, str) or not raw.strip():
+            raise BadRequest("text must be a non-empty string")
+        if len(raw) > MAX_TEXT_CHARS:
+            raise BadRequest(f"text must be at most {MAX_TEXT_CHARS} characters")
+        return raw
+
+    @staticmethod
+    def _optional_name(raw: object) -> str | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_NAME_CHARS:
+            raise BadRequest(f"name must be a non-empty string of at most {MAX_NAME_CHARS} characters")
+        return raw.strip()
+
+    @staticmethod
+    def _optional_message_id(raw: object) -> str:
+        if raw is None:
+            return new_message_id()
+        if not isinstance(raw, str) or not MESSAGE_ID_RE.match(raw):
+            raise BadRequest("id must be 1-64 letters or digits")
+        return raw

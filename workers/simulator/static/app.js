@@ -1,0 +1,931 @@
+/*
+ * WhatsApp Web simulator page. Framework-free on purpose: the worker watches
+ * this DOM with MutationObservers, so we only touch nodes whose content
+ * changed, keep message rows in place and append new ones.
+ *
+ * The page polls /sim/api/state every POLL_MS with its session cookie.
+ * "Frozen" sessions: in "stale" mode the page keeps polling but applies
+ * nothing (the DOM goes stale, sends stay pending); in "hang" mode it blocks
+ * its own main thread with synchronous requests until unfrozen, so DOM reads
+ * and scripts from WebDriver hang like on an unresponsive page.
+ */
+(function () {
+  "use strict";
+
+  const POLL_MS = 250;
+  const RETRY_MS = 1000;
+  const OWN_NAME = "You";
+  const QR_QUIET_MODULES = 4;
+  const QR_TARGET_PX = 264;
+
+  const app = document.getElementById("app");
+  const root = app.querySelector(".view-root");
+  const overlays = app.querySelector(".overlay-layer");
+
+  const ui = {
+    view: "loading",
+    progressTimer: null,
+    qrBox: null,
+    qrCanvas: null,
+    qrButton: null,
+    qrValue: null,
+    grid: null,
+    side: null,
+    mainArea: null,
+    bannerSlot: null,
+    banner: null,
+    search: null,
+    menu: null,
+    chatRows: new Map(),
+    openChat: null,
+    mainEl: null,
+    msgList: null,
+    editor: null,
+    actionSlot: null,
+    sendButton: null,
+    msgRows: new Map(),
+    after: 0,
+    conflict: false,
+    conflictClosed: false,
+    conflictModal: null,
+    conflictLanding: null,
+    frozen: null,
+    queuedSends: [],
+    sendIntent: null,
+    stopped: false,
+    pollTimer: null,
+    polling: false,
+    pollAgain: false,
+  };
+
+  // --- small DOM helpers ----------------------------------------------------
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(function ([name, value]) {
+      if (name === "text") node.textContent = value;
+      else if (name === "class") node.className = value;
+      else node.setAttribute(name, value);
+    });
+    (children || []).forEach(function (child) {
+      node.appendChild(child);
+    });
+    return node;
+  }
+
+  function setText(node, value) {
+    if (node.textContent !== value) node.textContent = value;
+  }
+
+  function setAttr(node, name, value) {
+    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  }
+
+  const ICONS = {
+    "wds-ic-send-filled": '<path fill="currentColor" d="M3 20.5v-6l8-2.5-8-2.5v-6l19 8.5z"/>',
+    "wds-ic-mic-filled":
+      '<path fill="currentColor" d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1A7 7 0 0 0 19 11z"/>',
+    "msg-time":
+      '<path fill="currentColor" d="M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zm0 1.4a5.1 5.1 0 1 1 0 10.2A5.1 5.1 0 0 1 8 2.9zM7.3 4.5v4.1l3.1 1.9.7-1.1-2.4-1.5V4.5z"/>',
+    "msg-check": '<path fill="currentColor" d="M11.5 4.3 6.1 10.2 3.9 8 3 8.9l3.1 3.1 6.3-6.8z"/>',
+    "more-refreshed":
+      '<path fill="currentColor" d="M12 7a2 2 0 1 0 0-4 2 2 0 0 0 0 4zm0 2a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm0 6a2 2 0 1 0 0 4 2 2 0 0 0 0-4z"/>',
+    "alert-phone":
+      '<path fill="currentColor" d="M16 1H8a2 2 0 0 0-2 2v18a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V3a2 2 0 0 0-2-2zm-3 19h-2v-2h2zm0-4h-2V6h2z"/>',
+    "refresh-large":
+      '<path fill="currentColor" d="M17.6 6.4A8 8 0 1 0 19.7 14h-2.1a6 6 0 1 1-1.4-6.2L13 11h7V4z"/>',
+    search:
+      '<path fill="currentColor" d="M15.5 14h-.8l-.3-.3A6.5 6.5 0 1 0 14 15.5l.3.3v.8l5 5 1.5-1.5zm-6 0a4.5 4.5 0 1 1 0-9 4.5 4.5 0 0 1 0 9z"/>',
+  };
+
+  function icon(name, label) {
+    const span = el("span", { "data-icon": name, "aria-hidden": label ? "false" : "true" });
+    if (label) span.setAttribute("aria-label", label);
+    span.innerHTML =
+      '<svg viewBox="0 0 24 24" height="20" width="20" preserveAspectRatio="xMidYMid meet">' +
+      (ICONS[name] || "") +
+      "</svg>";
+    return span;
+  }
+
+  function button(label, onClick, extraClass) {
+    const node = el("button", { class: "modal-btn " + (extraClass || ""), type: "button" }, [
+      el("div", { class: "btn-inner" }, [el("div", { class: "btn-label", text: label })]),
+    ]);
+    node.addEventListener("click", onClick);
+    return node;
+  }
+
+  function pad(value) {
+    return value < 10 ? "0" + value : String(value);
+  }
+
+  function formatTime(date) {
+    const hours = date.getHours() % 12 || 12;
+    return hours + ":" + pad(date.getMinutes()) + " " + (date.getHours() < 12 ? "AM" : "PM");
+  }
+
+  function prePlainText(date, name) {
+    const day = date.getMonth() + 1 + "/" + date.getDate() + "/" + date.getFullYear();
+    return "[" + formatTime(date) + ", " + day + "] " + name + ": ";
+  }
+
+  function randomHex(length) {
+    const bytes = new Uint8Array(Math.ceil(length / 2));
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0"))
+      .join("")
+      .slice(0, length)
+      .toUpperCase();
+  }
+
+  // --- server ---------------------------------------------------------------
+
+  function api(method, path, body) {
+    const options = { method: method, credentials: "same-origin", cache: "no-store" };
+    if (body !== undefined) {
+      options.headers = { "Content-Type": "application/json" };
+      options.body = JSON.stringify(body);
+    }
+    return fetch(path, options).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) {
+          const error = new Error(data.error || "request failed");
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function schedule(delay) {
+    if (ui.stopped) return;
+    clearTimeout(ui.pollTimer);
+    ui.pollTimer = setTimeout(poll, delay === undefined ? POLL_MS : delay);
+  }
+
+  function kick() {
+    if (ui.polling) ui.pollAgain = true;
+    else schedule(0);
+  }
+
+  function poll() {
+    ui.pollTimer = null;
+    if (ui.stopped) return;
+    ui.polling = true;
+    const chat = ui.openChat;
+    let url = "/sim/api/state?after=" + ui.after;
+    if (chat) url += "&chat=" + encodeURIComponent(chat);
+    let delay = POLL_MS;
+    api("GET", url)
+      .then(function (state) {
+        safeApply(state, chat);
+      })
+      .catch(function () {
+        delay = RETRY_MS; // server restarting or gone: keep the page, try again
+      })
+      .then(function () {
+        ui.polling = false;
+        const again = ui.pollAgain;
+        ui.pollAgain = false;
+        schedule(again ? 0 : delay);
+      });
+  }
+
+  function safeApply(state, chat) {
+    try {
+      apply(state, chat);
+    } catch (error) {
+      console.error("simulator render failed", error);
+    }
+  }
+
+  // --- applying server state -------------------------------------------------
+
+  function apply(state, requestedChat) {
+    if (state.logout) {
+      navigateAfterLogout();
+      return;
+    }
+    if (state.frozen === "hang") {
+      hang();
+      return;
+    }
+    if (state.frozen === "stale") {
+      ui.frozen = "stale";
+      return;
+    }
+    if (ui.frozen) {
+      ui.frozen = null;
+      flushQueuedSends();
+    }
+    showView(state.view);
+    if (state.view === "qr" || state.view === "qr_expired") renderQr(state);
+    if (state.view === "main") renderMain(state, requestedChat);
+    renderConflict(state);
+  }
+
+  function hang() {
+    // Synchronous requests block this page's main thread, like a hung renderer.
+    for (;;) {
+      const xhr = new XMLHttpRequest();
+      try {
+        xhr.open("GET", "/sim/api/hang-wait", false);
+        xhr.send(null);
+      } catch (error) {
+        return;
+      }
+      if (xhr.status !== 200) return;
+      let hung = false;
+      try {
+        hung = JSON.parse(xhr.responseText).hung;
+      } catch (error) {
+        return;
+      }
+      if (!hung) return;
+    }
+  }
+
+  function showView(view) {
+    const kind = view === "qr_expired" ? "qr" : view;
+    if (ui.view === kind) return;
+    ui.view = kind;
+    clearInterval(ui.progressTimer);
+    root.textContent = "";
+    resetViewRefs();
+    if (kind === "loading") buildLoading();
+    else if (kind === "qr") buildLanding();
+    else if (kind === "main") buildMain();
+  }
+
+  function resetViewRefs() {
+    Object.assign(ui, {
+      qrBox: null,
+      qrCanvas: null,
+      qrButton: null,
+      qrValue: null,
+      grid: null,
+      side: null,
+      mainArea: null,
+      bannerSlot: null,
+      banner: null,
+      search: null,
+      menu: null,
+      mainEl: null,
+      msgList: null,
+      editor: null,
+      actionSlot: null,
+      sendButton: null,
+      openChat: null,
+      after: 0,
+    });
+    ui.chatRows = new Map();
+    ui.msgRows = new Map();
+  }
+
+  // --- loading ---------------------------------------------------------------
+
+  function buildLoading() {
+    root.appendChild(
+      el("div", { class: "startup" }, [
+        el("div", { class: "startup-logo", "aria-hidden": "true" }),
+        el("progress", { value: "0", max: "100" }),
+        el("div", { class: "startup-title", text: "WhatsApp" }),
+        el("div", { class: "startup-note", text: "End-to-end encrypted" }),
+      ]),
+    );
+    animateProgress();
+  }
+
+  function animateProgress() {
+    const progress = root.querySelector("progress");
+    if (!progress) return;
+    ui.progressTimer = setInterval(function () {
+      progress.value = progress.value + (100 - progress.value) * 0.15;
+    }, 50);
+  }
+
+  // --- QR login ----------------------------------------------------------------
+
+  function buildLanding() {
+    ui.qrBox = el("div", { class: "qr-box" });
+    const steps = [
+      "Open WhatsApp on your phone",
+      "Tap Menu on Android, or Settings on iPhone",
+      "Tap Linked devices and then Link a device",
+      "Point your phone at this screen to scan the QR code",
+    ];
+    root.appendChild(
+      el("div", { class: "landing-wrapper" }, [
+        el("div", { class: "landing-header", text: "WhatsApp" }),
+        el("div", { class: "landing-window" }, [
+          el("div", { class: "landing-main" }, [
+            el("div", { class: "landing-instructions" }, [
+              el("div", { class: "landing-title", text: "Log into WhatsApp Web" }),
+              el(
+                "ol",
+                {},
+                steps.map((step) => el("li", { text: step })),
+              ),
+            ]),
+            el("div", { class: "qr-holder" }, [ui.qrBox]),
+          ]),
+        ]),
+      ]),
+    );
+  }
+
+  function renderQr(state) {
+    if (!ui.qrBox || !state.qr) return;
+    if (state.view === "qr") showQrCode(state.qr);
+    else showQrReload(state.qr.value);
+  }
+
+  function showQrCode(qr) {
+    if (ui.qrCanvas && ui.qrValue === qr.value) return;
+    if (!ui.qrCanvas) {
+      ui.qrBox.textContent = "";
+      ui.qrButton = null;
+      ui.qrCanvas = el("canvas", {
+        "aria-label": "Scan this QR code to link a device!",
+        role: "img",
+      });
+      ui.qrBox.appendChild(ui.qrCanvas);
+    }
+    // Attribute and drawing change in one task, so a reader never sees them disagree.
+    ui.qrBox.setAttribute("data-ref", qr.value);
+    drawQr(ui.qrCanvas, qr.matrix);
+    ui.qrValue = qr.value;
+  }
+
+  function drawQr(canvas, matrix) {
+    const total = matrix.length + 2 * QR_QUIET_MODULES;
+    const scale = Math.max(2, Math.floor(QR_TARGET_PX / total));
+    const size = total * scale;
+    canvas.width = size;
+    canvas.height = size;
+    canvas.style.width = size + "px";
+    canvas.style.height = size + "px";
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, size, size);
+    ctx.fillStyle = "#000000";
+    matrix.forEach(function (row, y) {
+      for (let x = 0; x < row.length; x++) {
+        if (row[x] === "1") {
+          ctx.fillRect((x + QR_QUIET_MODULES) * scale, (y + QR_QUIET_MODULES) * scale, scale, scale);
+        }
+      }
+    });
+  }
+
+  function showQrReload(lastValue) {
+    if (ui.qrButton) return;
+    ui.qrBox.textContent = "";
+    ui.qrCanvas = null;
+    ui.qrValue = null;
+    setAttr(ui.qrBox, "data-ref", lastValue);
+    ui.qrButton = el("button", { class: "qr-reload", type: "button" }, [
+      el("div", { class: "qr-reload-icon" }, [icon("refresh-large")]),
+      el("div", { class: "qr-reload-text", text: "Click to reload QR code" }),
+    ]);
+    ui.qrButton.addEventListener("click", function () {
+      if (ui.frozen) return;
+      api("POST", "/sim/api/qr-reload", {}).then(kick, kick);
+    });
+    ui.qrBox.appendChild(el("span", {}, [ui.qrButton]));
+  }
+
+  // --- main view: side pane ------------------------------------------------------
+
+  function buildMain() {
+    ui.grid = el("div", {
+      role: "grid",
+      "aria-label": "Chat list",
+      "aria-rowcount": "0",
+      "aria-colcount": "1",
+      class: "chat-grid",
+    });
+    ui.search = el("div", {
+      role: "textbox",
+      contenteditable: "true",
+      "aria-label": "Search input textbox",
+      "aria-placeholder": "Search or start a new chat",
+      "data-tab": "3",
+      "data-lexical-editor": "true",
+      class: "editor search-editor",
+    });
+    ui.search.addEventListener("input", applySearchFilter);
+    ui.bannerSlot = el("div", { class: "banner-slot" });
+    ui.side = el("div", { id: "side", class: "side" }, [
+      buildSideHeader(),
+      ui.bannerSlot,
+      el("div", { class: "search-bar" }, [
+        icon("search"),
+        el("div", { class: "lexical-rich-text-input" }, [ui.search]),
+      ]),
+      el("div", { id: "pane-side", class: "pane-side" }, [
+        el("div", { tabindex: "-1", class: "chat-scroll" }, [ui.grid]),
+      ]),
+    ]);
+    ui.mainArea = el("div", { class: "main-area" }, [buildIntro()]);
+    root.appendChild(el("div", { class: "two" }, [ui.side, ui.mainArea]));
+  }
+
+  function buildSideHeader() {
+    const menuButton = el("button", { "aria-label": "Menu", title: "Menu", class: "icon-btn", type: "button" }, [
+      icon("more-refreshed"),
+    ]);
+    menuButton.addEventListener("click", toggleMenu);
+    return el("header", { class: "side-header" }, [
+      el("div", { class: "avatar" }),
+      el("div", { class: "side-actions" }, [menuButton]),
+    ]);
+  }
+
+  function toggleMenu() {
+    if (ui.menu) {
+      ui.menu.remove();
+      ui.menu = null;
+      return;
+    }
+    const logout = el("li", { role: "button", tabindex: "0", class: "menu-item" }, [
+      el("div", { "aria-label": "Log out", text: "Log out" }),
+    ]);
+    logout.addEventListener("click", confirmLogout);
+    ui.menu = el("div", { role: "application", class: "menu" }, [el("ul", {}, [logout])]);
+    ui.side.querySelector(".side-header").appendChild(ui.menu);
+  }
+
+  function confirmLogout() {
+    toggleMenu();
+    const modal = showModal("Log out?", "Are you sure you want to log out?", [
+      button("Cancel", function () {
+        modal.remove();
+      }),
+      button(
+        "Log out",
+        function () {
+          modal.remove();
+          api("POST", "/sim/api/logout", {}).then(navigateAfterLogout, navigateAfterLogout);
+        },
+        "primary",
+      ),
+    ]);
+  }
+
+  function navigateAfterLogout() {
+    ui.stopped = true;
+    clearTimeout(ui.pollTimer);
+    try {
+      localStorage.setItem("old-logout-cred", JSON.stringify({ loggedOutAt: Date.now() }));
+    } catch (error) {
+      console.error("could not write localStorage", error);
+    }
+    location.replace("/?post_logout=1");
+  }
+
+  function buildIntro() {
+    return el("div", { class: "intro" }, [
+      el("div", { class: "intro-title", text: "WhatsApp Web" }),
+      el("div", { class: "intro-text", text: "Send and receive messages without keeping your phone online." }),
+    ]);
+  }
+
+  function renderMain(state, requestedChat) {
+    renderBanner(state.phone_offline);
+    renderChatList(state.chats);
+    if (state.chat && state.chat.number === ui.openChat && requestedChat === ui.openChat) {
+      renderMessages(state.chat.messages);
+    }
+    if (ui.sendIntent) runSendIntent();
+  }
+
+  function renderBanner(offline) {
+    if (offline && !ui.banner) {
+      ui.banner = el("div", { class: "phone-banner", role: "button", tabindex: "0" }, [
+        el("div", { class: "banner-icon" }, [icon("alert-phone")]),
+        el("div", { class: "banner-body" }, [
+          el("div", { class: "banner-title", text: "Trying to reach phone" }),
+          el("div", {
+            class: "banner-text",
+            text: "Make sure your phone has an active Internet connection.",
+          }),
+        ]),
+      ]);
+      ui.bannerSlot.appendChild(ui.banner);
+    } else if (!offline && ui.banner) {
+      ui.banner.remove();
+      ui.banner = null;
+    }
+  }
+
+  function renderChatList(chats) {
+    const listed = new Set();
+    chats.forEach(function (chat, index) {
+      listed.add(chat.number);
+      let entry = ui.chatRows.get(chat.number);
+      if (!entry) {
+        entry = createChatRow(chat.number);
+        ui.chatRows.set(chat.number, entry);
+      }
+      updateChatRow(entry, chat);
+      const current = ui.grid.children[index];
+      if (current !== entry.row) ui.grid.insertBefore(entry.row, current || null);
+    });
+    ui.chatRows.forEach(function (entry, number) {
+      if (!listed.has(number)) {
+        entry.row.remove();
+        ui.chatRows.delete(number);
+      }
+    });
+    setAttr(ui.grid, "aria-rowcount", String(chats.length));
+    applySearchFilter();
+  }
+
+  function createChatRow(number) {
+    const entry = {
+      name: el("span", { dir: "auto", class: "chat-name" }),
+      time: el("div", { class: "chat-time" }),
+      lastOuter: el("span", { class: "chat-last-text" }),
+      last: el("span", { dir: "ltr" }),
+      badgeSlot: el("span", { class: "chat-badges" }),
+      badge: null,
+    };
+    entry.lastOuter.appendChild(entry.last);
+    entry.cell = el("div", { tabindex: "-1", "aria-selected": "false", class: "chat-cell" }, [
+      el("div", { class: "chat-avatar" }),
+      el("div", { class: "chat-body" }, [
+        el("div", { class: "chat-line" }, [el("div", { class: "chat-title" }, [entry.name]), entry.time]),
+        el("div", { class: "chat-line" }, [
+          el("div", { class: "chat-last" }, [entry.lastOuter]),
+          el("div", { class: "chat-meta" }, [entry.badgeSlot]),
+        ]),
+      ]),
+    ]);
+    entry.row = el("div", { role: "listitem", class: "chat-row" }, [entry.cell]);
+    entry.row.addEventListener("click", function () {
+      openChat(number);
+    });
+    return entry;
+  }
+
+  function updateChatRow(entry, chat) {
+    setAttr(entry.name, "title", chat.title);
+    setText(entry.name, chat.title);
+    setText(entry.time, chat.time);
+    setAttr(entry.lastOuter, "title", chat.last_text);
+    setText(entry.last, chat.last_text);
+    setAttr(entry.cell, "aria-selected", chat.number === ui.openChat ? "true" : "false");
+    const unread = chat.number === ui.openChat ? 0 : chat.unread;
+    setBadge(entry, unread);
+  }
+
+  function setBadge(entry, unread) {
+    if (unread > 0) {
+      if (!entry.badge) {
+        entry.badge = el("span", { class: "unread-badge" });
+        entry.badgeSlot.appendChild(el("div", {}, [entry.badge]));
+      }
+      setAttr(entry.badge, "aria-label", unread + " unread messages");
+      setText(entry.badge, String(unread));
+    } else if (entry.badge) {
+      entry.badgeSlot.textContent = "";
+      entry.badge = null;
+    }
+  }
+
+  function applySearchFilter() {
+    if (!ui.search) return;
+    const query = ui.search.textContent.replace(/[\s+]/g, "");
+    ui.chatRows.forEach(function (entry) {
+      const title = entry.name.textContent.replace(/[\s+]/g, "");
+      const display = !query || title.includes(query) ? "" : "none";
+      if (entry.row.style.display !== display) entry.row.style.display = display;
+    });
+  }
+
+  // --- main view: open chat --------------------------------------------------------
+
+  function openChat(number) {
+    if (ui.frozen || !ui.mainArea) return;
+    if (ui.openChat === number && ui.mainEl) return;
+    ui.openChat = number;
+    ui.after = 0;
+    ui.msgRows = new Map();
+    buildChatPane(number);
+    ui.chatRows.forEach(function (entry, rowNumber) {
+      setAttr(entry.cell, "aria-selected", rowNumber === number ? "true" : "false");
+      if (rowNumber === number) setBadge(entry, 0);
+    });
+    api("POST", "/sim/api/read", { chat: number }).catch(function () {});
+    kick();
+  }
+
+  function buildChatPane(number) {
+    const title = "+" + number;
+    ui.msgList = el("div", {
+      role: "application",
+      tabindex: "-1",
+      class: "msg-list",
+      "aria-label": "Message list. Press right arrow key on a message to open message context menu.",
+    });
+    ui.editor = el("div", {
+      role: "textbox",
+      contenteditable: "true",
+      spellcheck: "true",
+      tabindex: "10",
+      "data-tab": "10",
+      "aria-label": "Type a message",
+      "aria-placeholder": "Type a message",
+      "data-lexical-editor": "true",
+      class: "editor compose-editor",
+    });
+    ui.editor.addEventListener("keydown", onComposerKeydown);
+    ui.editor.addEventListener("input", updateComposeButton);
+    ui.actionSlot = el("div", { class: "compose-action" });
+    ui.sendButton = null;
+    ui.mainEl = el("div", { id: "main", class: "main" }, [
+      el("header", { class: "main-header" }, [
+        el("div", { class: "avatar" }),
+        el("div", { class: "main-header-info", role: "button", tabindex: "0" }, [
+          el("div", { class: "main-title" }, [el("span", { dir: "auto", title: title, class: "chat-name", text: title })]),
+        ]),
+      ]),
+      el("div", { class: "conversation copyable-area" }, [
+        el("div", { class: "msg-scroll", tabindex: "0" }, [ui.msgList]),
+      ]),
+      el("footer", { class: "compose" }, [
+        el("div", { class: "copyable-area compose-inner" }, [
+          el("div", { class: "compose-input" }, [el("div", { class: "lexical-rich-text-input" }, [ui.editor])]),
+          ui.actionSlot,
+        ]),
+      ]),
+    ]);
+    ui.mainArea.textContent = "";
+    ui.mainArea.appendChild(ui.mainEl);
+    updateComposeButton();
+  }
+
+  function renderMessages(messages) {
+    let appended = false;
+    messages.forEach(function (message) {
+      ui.after = Math.max(ui.after, message.seq);
+      const existing = ui.msgRows.get(message.key);
+      if (existing) {
+        updateMessageRow(existing, message);
+      } else {
+        appendMessageRow(message);
+        appended = true;
+      }
+    });
+    if (appended) scrollToBottom();
+  }
+
+  function appendMessageRow(message) {
+    const entry = {
+      copy: el("div", { class: "copyable-text", "data-pre-plain-text": message.pre }),
+      statusSlot: null,
+      status: null,
+    };
+    const meta = el("div", { class: "msg-meta" }, [el("span", { class: "msg-timestamp", dir: "auto", text: message.time })]);
+    if (message.from_me) {
+      entry.statusSlot = el("div", { class: "msg-status" });
+      meta.appendChild(entry.statusSlot);
+    }
+    entry.copy.appendChild(
+      el("div", { class: "msg-text" }, [
+        el("span", { dir: "ltr", class: "selectable-text copyable-text" }, [el("span", { text: message.text })]),
+      ]),
+    );
+    const bubble = el("div", { class: (message.from_me ? "message-out" : "message-in") + " focusable-list-item" }, [
+      el("div", { class: "bubble" }, [entry.copy, meta]),
+    ]);
+    entry.row = el("div", { role: "row" }, [
+      el("div", { tabindex: "-1", class: "focusable-list-item msg-wrap", "data-id": message.data_id }, [el("span"), bubble]),
+    ]);
+    updateMessageRow(entry, message);
+    ui.msgRows.set(message.key, entry);
+    ui.msgList.appendChild(entry.row);
+  }
+
+  function updateMessageRow(entry, message) {
+    setAttr(entry.copy, "data-pre-plain-text", message.pre);
+    if (!entry.statusSlot || entry.status === message.status) return;
+    entry.status = message.status;
+    entry.statusSlot.textContent = "";
+    const pending = message.status === "pending";
+    entry.statusSlot.appendChild(icon(pending ? "msg-time" : "msg-check", pending ? " Pending " : " Sent "));
+  }
+
+  function scrollToBottom() {
+    const scroller = ui.msgList && ui.msgList.parentNode;
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  // --- composer ------------------------------------------------------------------
+
+  function composerText(editor) {
+    // Text as the user sees it: text nodes keep their "\n" (white-space:
+    // pre-wrap), <br> is a line break and each block starts a new line.
+    let out = "";
+    function walk(node) {
+      node.childNodes.forEach(function (child) {
+        if (child.nodeType === Node.TEXT_NODE) {
+          out += child.nodeValue;
+        } else if (child.nodeName === "BR") {
+          out += "\n";
+        } else if (child.nodeType === Node.ELEMENT_NODE) {
+          const block = child.nodeName === "DIV" || child.nodeName === "P";
+          if (block && out && !out.endsWith("\n")) out += "\n";
+          walk(child);
+        }
+      });
+    }
+    walk(editor);
+    return out;
+  }
+
+  function onComposerKeydown(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendFromComposer();
+    }
+  }
+
+  function updateComposeButton() {
+    if (!ui.editor) return;
+    const hasText = composerText(ui.editor).trim().length > 0;
+    if (hasText && !ui.sendButton) {
+      ui.sendButton = el("button", { "aria-label": "Send", "data-tab": "11", class: "icon-btn send-btn", type: "button" }, [
+        icon("wds-ic-send-filled"),
+      ]);
+      ui.sendButton.addEventListener("click", sendFromComposer);
+      ui.actionSlot.textContent = "";
+      ui.actionSlot.appendChild(ui.sendButton);
+    } else if (!hasText && (ui.sendButton || !ui.actionSlot.firstChild)) {
+      ui.sendButton = null;
+      ui.actionSlot.textContent = "";
+      ui.actionSlot.appendChild(
+        el("button", { "aria-label": "Voice message", class: "icon-btn", type: "button" }, [icon("wds-ic-mic-filled")]),
+      );
+    }
+  }
+
+  function setComposerText(text) {
+    ui.editor.textContent = text;
+    ui.editor.focus();
+    const range = document.createRange();
+    range.selectNodeContents(ui.editor);
+    range.collapse(false);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    updateComposeButton();
+  }
+
+  function sendFromComposer() {
+    const text = composerText(ui.editor).trim();
+    if (!text || !ui.openChat || ui.conflict) return;
+    const chat = ui.openChat;
+    const id = "3EB0" + randomHex(18);
+    const dataId = "true_" + chat + "@c.us_" + id;
+    const now = new Date();
+    appendMessageRow({
+      key: dataId + "#1",
+      data_id: dataId,
+      from_me: true,
+      text: text,
+      pre: prePlainText(now, OWN_NAME),
+      time: formatTime(now),
+      status: "pending",
+    });
+    scrollToBottom();
+    ui.editor.textContent = "";
+    updateComposeButton();
+    ui.editor.focus();
+    const payload = { chat: chat, text: text, id: id };
+    if (ui.frozen) ui.queuedSends.push(payload);
+    else postSend(payload);
+  }
+
+  function postSend(payload) {
+    api("POST", "/sim/api/send", payload).then(kick, function (error) {
+      // Retry what may still go through (network, conflict); the server
+      // ignores a repeated id, so a retry never sends twice.
+      if (!error.status || error.status >= 500 || error.status === 409) {
+        setTimeout(function () {
+          postSend(payload);
+        }, RETRY_MS);
+      }
+    });
+  }
+
+  function flushQueuedSends() {
+    const queued = ui.queuedSends;
+    ui.queuedSends = [];
+    queued.forEach(postSend);
+  }
+
+  function runSendIntent() {
+    const intent = ui.sendIntent;
+    ui.sendIntent = null;
+    api("POST", "/sim/api/open-chat", { phone: intent.phone }).then(function (result) {
+      if (!result.valid) {
+        showInvalidPhone();
+        return;
+      }
+      openChat(result.number);
+      if (intent.text) setComposerText(intent.text);
+      else ui.editor.focus();
+    });
+  }
+
+  // --- overlays ------------------------------------------------------------------
+
+  function showModal(title, text, buttons) {
+    const body = el("div", { class: "modal-body" });
+    if (title) body.appendChild(el("div", { class: "modal-title", text: title }));
+    body.appendChild(el("div", { class: "modal-text", text: text }));
+    const popup = el("div", { "data-animate-modal-popup": "true", role: "dialog", "aria-modal": "true", tabindex: "-1", class: "modal" }, [
+      body,
+      el("div", { class: "modal-actions" }, buttons),
+    ]);
+    const backdrop = el("div", { class: "modal-backdrop", "data-animate-modal-backdrop": "true" }, [popup]);
+    overlays.appendChild(backdrop);
+    return backdrop;
+  }
+
+  function showInvalidPhone() {
+    const modal = showModal(null, "Phone number shared via url is invalid.", [
+      button(
+        "OK",
+        function () {
+          modal.remove();
+        },
+        "primary",
+      ),
+    ]);
+  }
+
+  function renderConflict(state) {
+    ui.conflict = state.conflict;
+    if (!state.conflict) {
+      removeConflict();
+      ui.conflictClosed = false;
+    } else if (!ui.conflictClosed && !ui.conflictModal) {
+      ui.conflictModal = showModal(
+        null,
+        "WhatsApp is open on another computer or browser. Click \u201cUse here\u201d to use WhatsApp in this window.",
+        [button("Close", closeConflictModal), button("Use here", useHere, "primary")],
+      );
+    }
+  }
+
+  function closeConflictModal() {
+    ui.conflictClosed = true;
+    if (ui.conflictModal) ui.conflictModal.remove();
+    ui.conflictModal = null;
+    ui.conflictLanding = el("div", { class: "conflict-landing" }, [
+      el("div", { class: "conflict-text", text: "WhatsApp is open in another window. Click \u201cUse here\u201d to use WhatsApp in this window." }),
+      button("Use here", useHere, "primary"),
+    ]);
+    overlays.appendChild(ui.conflictLanding);
+  }
+
+  function removeConflict() {
+    if (ui.conflictModal) ui.conflictModal.remove();
+    if (ui.conflictLanding) ui.conflictLanding.remove();
+    ui.conflictModal = null;
+    ui.conflictLanding = null;
+  }
+
+  function useHere() {
+    if (ui.frozen) return;
+    removeConflict();
+    ui.conflictClosed = false;
+    api("POST", "/sim/api/use-here", {}).then(kick, kick);
+  }
+
+  // --- start ---------------------------------------------------------------------
+
+  function boot() {
+    const params = new URLSearchParams(location.search);
+    if (location.pathname === "/send") {
+      ui.sendIntent = { phone: params.get("phone") || "", text: params.get("text") || "" };
+      history.replaceState(null, "", "/");
+    }
+    animateProgress();
+    api("POST", "/sim/api/boot", { post_logout: params.get("post_logout") === "1" })
+      .then(function (state) {
+        safeApply(state, null);
+      })
+      .catch(function () {})
+      .then(function () {
+        schedule();
+      });
+  }
+
+  boot();
+})();
