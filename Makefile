@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench migrate demo clean
+.PHONY: run test lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,9 @@ test: $(STAMP) lint
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 db.sqlite3-*
+
+# Speed and memory figures, each against a baseline measured in the same run.
+# BENCH_CONNECTED_SECONDS=60 make bench  for a quicker (less faithful) memory figure.
+bench: export DEBUG ?= 1
+bench: $(STAMP)
+	$(PY) -m tests.bench

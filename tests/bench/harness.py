@@ -1,0 +1,52 @@
+"""What every benchmark needs: Django, a private database, and a way to print ratios.
+
+Benchmarks print figures next to a baseline measured in the same run, so a slower or
+faster machine changes both and the ratio stays meaningful.
+"""
+
+import os
+import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+@contextmanager
+def bench_database() -> Iterator[None]:
+    """A fresh database of its own (never the dev or test one), dropped afterwards."""
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db["TEST"] = {"NAME": str(settings.BASE_DIR / "var" / "bench-db.sqlite3")}
+    else:
+        db["TEST"] = {"NAME": f"bench_{db['NAME']}"}
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values), percentile(values, 0.95)
+
+
+def report(title: str, rows: list[tuple[str, str, str]]) -> None:
+    print(f"\n== {title}")
+    width = max(len(r[0]) for r in rows)
+    for name, value, ratio in rows:
+        print(f"  {name:<{width}}  {value:>22}  {ratio}")
