@@ -25,9 +25,9 @@ def bench_database() -> Iterator[None]:
 
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
-        db["TEST"] = {"NAME": str(settings.BASE_DIR / "var" / "bench-db.sqlite3")}
+        db["TEST"]["NAME"] = str(settings.BASE_DIR / "var" / "bench-db.sqlite3")
     else:
-        db["TEST"] = {"NAME": f"bench_{db['NAME']}"}
+        db["TEST"]["NAME"] = f"bench_{db['NAME']}"
     old = setup_databases(verbosity=0, interactive=False)
     try:
         yield
