@@ -15,7 +15,8 @@ from config.logging import build_logging_config, parse_log_format, parse_log_lev
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# Cron runs jobs with an almost empty environment: ENV_FILE (or .env) supplies the rest.
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -172,3 +173,46 @@ OUTBOUND_JITTER_SECONDS = env.float("OUTBOUND_JITTER_SECONDS", default=1.5)
 OUTBOUND_DAILY_CAP = _positive_int("OUTBOUND_DAILY_CAP", 1000)
 # Attempts before a message that keeps failing for a transient reason is marked FAILED.
 OUTBOUND_MAX_ATTEMPTS = _positive_int("OUTBOUND_MAX_ATTEMPTS", 5)
+
+# --- Orchestration -------------------------------------------------------------------------
+# The supervisord of each worker host, comma-separated: `unix:///path/supervisor.sock` or
+# `http://host:9001`, each optionally followed by `#<directory>`, where the control plane
+# writes that host's program files (the directory its supervisord includes; on another
+# host, a shared mount). Default: this host's, as `make run` starts it.
+RUN_DIR = BASE_DIR / "var" / "run"
+WORKER_HOSTS = env.list(
+    "WORKER_HOSTS", default=[f"unix://{RUN_DIR / 'supervisor.sock'}#{RUN_DIR / 'conf.d'}"]
+)
+
+# --- Alerts --------------------------------------------------------------------------------
+# Who gets alert emails (comma-separated); default: every active staff user.
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+# Also POST each alert as JSON here, when set.
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"ALERT_WEBHOOK_URL must be an http:// or https:// URL; got {ALERT_WEBHOOK_URL!r}"
+    )
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERT_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+ALERT_MAX_ATTEMPTS = _positive_int("ALERT_MAX_ATTEMPTS", 8)
+# A reminder when an incident is still open this long after its last alert.
+ALERT_REMINDER_HOURS = env.float("ALERT_REMINDER_HOURS", default=4.0)
+# More incidents than this for one tenant in an hour: one "flapping" alert instead of a storm.
+ALERT_FLAP_THRESHOLD = _positive_int("ALERT_FLAP_THRESHOLD", 4)
+# Outgoing mail: smtp://user:password@host:587 (with +tls), or consolemail:// to print it.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@localhost")
+
+# --- Cron (django-crontab) -----------------------------------------------------------------
+CRONJOBS = [
+    ("* * * * *", "workers.cron.check_stale_workers"),
+]
+# Put before each cron command, e.g. `ENV_FILE=/etc/whatsapp-platform.env`.
+CRONTAB_COMMAND_PREFIX = env.str("CRONTAB_COMMAND_PREFIX", default="")
+CRONTAB_COMMENT = "whatsapp-platform"

@@ -256,3 +256,65 @@ class WorkerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.old_value or '-'} → {self.new_value or '-'}"
+
+
+class Incident(models.Model):
+    """A tenant being down, from its first ERROR to its recovery: alerts are per incident."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="incidents")
+    reason = models.TextField(blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_alert_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            # One open incident per tenant: two checkers racing can't both open (and alert).
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(closed_at__isnull=True), name="incident_one_open_per_tenant"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "-opened_at"], name="incident_tenant_newest")]
+
+    def __str__(self) -> str:
+        return f"Incident of {self.tenant} since {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """One notice to staff (email, and the webhook when set), delivered from this outbox."""
+
+    class Kind(models.TextChoices):
+        DOWN = "DOWN", "Down"
+        RECOVERED = "RECOVERED", "Recovered"
+        REMINDER = "REMINDER", "Still down"
+        FLAPPING = "FLAPPING", "Flapping"
+
+    class Delivery(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        SENDING = "SENDING", "Sending"
+        SENT = "SENT", "Sent"
+        FAILED = "FAILED", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alerts")
+    incident = models.ForeignKey(Incident, null=True, on_delete=models.SET_NULL, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    old_status = models.CharField(max_length=32, blank=True)
+    new_status = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["delivery", "next_attempt_at"], name="alert_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.tenant}"

@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
+from tenants import alerts
 from tenants.models import (
     MessageLog,
     SetupRequest,
@@ -78,6 +79,8 @@ def _transition(
             WorkerEvent.objects.create(
                 tenant_id=result.tenant_id, kind=kind, old_value=old, new_value=new, reason=reason
             )
+            # In the same transaction: a change and its alert are recorded together or not at all.
+            alerts.record_transition(tenant_id=result.tenant_id, kind=kind, old=old, new=new, reason=reason)
     if result.changed:
         logger.info(
             Kind(kind).label.lower(),  # one constant message per kind of change
@@ -196,6 +199,24 @@ def session_heartbeat(*, session: WhatsAppSession, at: datetime | None = None) -
     at = at or timezone.now()
     WhatsAppSession.objects.filter(pk=session.pk).update(last_seen_at=at, updated_at=at)
     session.last_seen_at = at
+
+
+def worker_heartbeat(*, worker: WorkerProcess, session: WhatsAppSession) -> bool:
+    """A live worker's proof of life; returns True when it brings a worker marked down back.
+
+    The stale check may have marked the worker (and its tenant) ERROR while it was silent:
+    the first heartbeat after that records the recovery, with its own events.
+    """
+    session_heartbeat(session=session)
+    status = WorkerProcess.objects.filter(pk=worker.pk).values_list("status", flat=True).first()
+    if status == WorkerProcess.Status.RUNNING:
+        return False
+    worker.status = status
+    worker_set_status(worker=worker, status=WorkerProcess.Status.RUNNING, reason="heartbeat resumed")
+    tenant = Tenant.objects.get(pk=worker.tenant_id)
+    if tenant.status == Tenant.Status.ERROR and session.state == WhatsAppSession.State.CONNECTED:
+        tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE, reason="heartbeat resumed")
+    return True
 
 
 # --- Messages ------------------------------------------------------------------------------

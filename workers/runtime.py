@@ -314,11 +314,8 @@ class Worker:
                 "chat list not answering; heartbeat skipped", extra={"event": "heartbeat_skipped"}
             )
             return
-        tenant_services.session_heartbeat(session=self.session)
-        if self.worker.status != Status.RUNNING:
-            tenant_services.worker_set_status(
-                worker=self.worker, status=Status.RUNNING, reason="heartbeat resumed"
-            )
+        if tenant_services.worker_heartbeat(worker=self.worker, session=self.session):
+            self.log.info("worker back after being marked down", extra={"event": "recovered"})
         self.log.debug("heartbeat", extra={"event": "heartbeat"})
 
     def _maybe_send(self) -> None:

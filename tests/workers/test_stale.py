@@ -1,0 +1,117 @@
+"""The stale-worker check, against the real database."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tenants import services
+from tenants.models import Alert, Incident, Tenant, WorkerEvent, WorkerProcess
+from workers.stale import workers_mark_stale
+
+
+def running_tenant(name: str, seen_seconds_ago: float | None) -> Tenant:
+    tenant = services.tenant_create(name=name)
+    services.worker_set_status(worker=tenant.worker, status="STARTING", pid=1)
+    services.session_set_state(session=tenant.session, state="CONNECTED")
+    services.worker_set_status(worker=tenant.worker, status="RUNNING")
+    services.tenant_set_status(tenant=tenant, status="ACTIVE")
+    if seen_seconds_ago is not None:
+        services.session_heartbeat(
+            session=tenant.session, at=timezone.now() - timedelta(seconds=seen_seconds_ago)
+        )
+    return tenant
+
+
+def test_it_marks_a_silent_worker_and_its_tenant_with_one_event_and_one_alert_each(db):
+    silent = running_tenant("Silent", seen_seconds_ago=300)
+    alive = running_tenant("Alive", seen_seconds_ago=5)
+    result = workers_mark_stale(threshold_seconds=120)
+    assert (result.checked, result.marked) == (2, 1)
+    worker = WorkerProcess.objects.get(tenant=silent)
+    assert worker.status == "ERROR"
+    assert "no heartbeat for over 120 s" in worker.last_error
+    assert Tenant.objects.get(pk=silent.pk).status == "ERROR"
+    (stale,) = WorkerEvent.objects.filter(tenant=silent, kind="STALE_MARKED")
+    assert stale.reason.startswith("no heartbeat for 30")  # ~300 s
+    assert WorkerEvent.objects.filter(tenant=silent, kind="TENANT_STATUS", new_value="ERROR").count() == 1
+    (alert,) = Alert.objects.filter(tenant=silent)
+    assert (alert.kind, alert.new_status) == ("DOWN", "ERROR")
+    assert WorkerProcess.objects.get(tenant=alive).status == "RUNNING"
+    assert not Alert.objects.filter(tenant=alive).exists()
+
+
+def test_it_marks_a_worker_that_never_heartbeat(db):
+    running_tenant("Never", seen_seconds_ago=None)
+    assert workers_mark_stale(threshold_seconds=120).marked == 1
+
+
+def test_it_marks_and_alerts_once_when_run_twice(db):
+    running_tenant("Silent", seen_seconds_ago=300)
+    assert workers_mark_stale(threshold_seconds=120).marked == 1
+    assert workers_mark_stale(threshold_seconds=120).marked == 0
+    assert Alert.objects.count() == 1
+    assert WorkerEvent.objects.filter(kind="STALE_MARKED").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_marks_and_alerts_once_when_two_checks_race():
+    for i in range(20):
+        running_tenant(f"Silent {i}", seen_seconds_ago=300)
+    results, barrier = [], threading.Barrier(2)
+
+    def check() -> None:
+        barrier.wait()
+        try:
+            results.append(workers_mark_stale(threshold_seconds=120).marked)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=check) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(results) == 20
+    assert Alert.objects.count() == 20
+    assert WorkerEvent.objects.filter(kind="STALE_MARKED").count() == 20
+    assert Incident.objects.filter(closed_at__isnull=True).count() == 20
+
+
+def test_it_records_the_recovery_when_the_heartbeat_returns(db):
+    tenant = running_tenant("Back", seen_seconds_ago=300)
+    workers_mark_stale(threshold_seconds=120)
+    worker, session = WorkerProcess.objects.get(tenant=tenant), tenant.session
+    session.refresh_from_db()
+    assert services.worker_heartbeat(worker=worker, session=session)
+    assert WorkerProcess.objects.get(tenant=tenant).status == "RUNNING"
+    assert Tenant.objects.get(pk=tenant.pk).status == "ACTIVE"
+    assert list(Alert.objects.filter(tenant=tenant).order_by("id").values_list("kind", flat=True)) == [
+        "DOWN",
+        "RECOVERED",
+    ]
+    assert (
+        WorkerEvent.objects.filter(tenant=tenant, kind="WORKER_STATUS", reason="heartbeat resumed").count()
+        == 1
+    )
+    assert not services.worker_heartbeat(worker=worker, session=session)  # nothing more to recover
+
+
+def marking_queries(count: int) -> int:
+    for i in range(count):
+        tenant = services.tenant_create(name=f"T{count}-{i}")
+        WorkerProcess.objects.filter(tenant=tenant).update(status="RUNNING")
+    with CaptureQueriesContext(connection) as queries:
+        assert workers_mark_stale(threshold_seconds=120).marked == count
+    return len(queries)
+
+
+@pytest.mark.postgres
+def test_it_uses_the_same_number_of_queries_for_10_and_1000_workers(db):
+    few = marking_queries(10)
+    WorkerProcess.objects.update(status="STOPPED")
+    many = marking_queries(1000)
+    assert many == few
