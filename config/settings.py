@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # Cron runs jobs with an almost empty environment: ENV_FILE (or .env) supplies the rest.
-environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+environ.Env.read_env(env.str("ENV_FILE", default="") or str(BASE_DIR / ".env"))
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -162,6 +162,8 @@ CONFLICT_TAKEOVER_SECONDS = env.int("CONFLICT_TAKEOVER_SECONDS", default=30)
 # How many times in a row the worker restarts a lost browser before it exits for the
 # supervisor to restart it.
 WORKER_BROWSER_RESTARTS = _positive_int("WORKER_BROWSER_RESTARTS", 3)
+# How long one browser command may take before the page counts as frozen (and is restarted).
+WORKER_BROWSER_TIMEOUT_SECONDS = _positive_int("WORKER_BROWSER_TIMEOUT_SECONDS", 30)
 
 # The per-tenant outbound pace (workers/ratelimit.py): a token bucket of OUTBOUND_BURST
 # refilled at OUTBOUND_PER_MINUTE, at least OUTBOUND_MIN_GAP_SECONDS (+ random jitter up to

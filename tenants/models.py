@@ -238,6 +238,7 @@ class WorkerEvent(models.Model):
         STALE_MARKED = "STALE_MARKED", "Marked stale"
         ERROR = "ERROR", "Error"
         SETUP_REQUEST = "SETUP_REQUEST", "Setup request decided"
+        COMMAND = "COMMAND", "Start/stop requested"
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")

@@ -168,3 +168,56 @@ def chromium_processes_using(profile_dir: Path) -> list[str]:
         if str(profile_dir) in cmdline and "chrom" in cmdline:
             found.append(f"{entry.name}: {cmdline[:120]}")
     return found
+
+
+class Supervisord:
+    def __init__(self, process: subprocess.Popen, socket_path: Path, conf_dir: Path) -> None:
+        self.process = process
+        self.socket_path = socket_path
+        self.conf_dir = conf_dir
+
+    @property
+    def spec(self) -> str:
+        return f"unix://{self.socket_path}#{self.conf_dir}"
+
+    def rpc(self):
+        import xmlrpc.client
+
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, f"unix://{self.socket_path}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport).supervisor
+
+
+@pytest.fixture
+def supervisord(
+    worker_env: dict[str, str], tmp_path: Path, settings, simulator: Simulator
+) -> Iterator[Supervisord]:
+    """A real supervisord in a temporary directory, running programs against the test database."""
+    from workers.supervisor_config import main_config
+
+    run_dir, conf_dir = tmp_path / "run", tmp_path / "run" / "conf.d"
+    log_dir = Path(worker_env["LOG_DIR"]) / "supervisor"
+    for directory in (run_dir, conf_dir, log_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    config = run_dir / "supervisord.conf"
+    config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir))
+    env = {**worker_env, "WHATSAPP_WEB_URL": simulator.url + "/"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    daemon = Supervisord(process, run_dir / "supervisor.sock", conf_dir)
+    wait_until(lambda: daemon.socket_path.exists(), what="supervisord's socket")
+    wait_until(lambda: daemon.rpc().getState()["statename"] == "RUNNING", what="supervisord running")
+    settings.WORKER_HOSTS = [daemon.spec]
+    settings.LOG_DIR = Path(worker_env["LOG_DIR"])
+    yield daemon
+    try:
+        daemon.rpc().shutdown()
+        process.wait(timeout=90)
+    except Exception:
+        process.kill()
+        process.wait()

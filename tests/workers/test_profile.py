@@ -49,3 +49,16 @@ def test_it_lets_one_process_hold_a_session_lock(tmp_path):
         holder.kill()
         holder.wait()
     hold_session_lock(lock).close()  # the kernel released it with the process
+
+
+def test_it_kills_an_orphaned_browser_when_allowed(tmp_path):
+    # A stand-in "browser": a process whose command line names chromium, in its own group.
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "--fake-chromium"], start_new_session=True
+    )
+    os.symlink(f"{socket.gethostname()}-{orphan.pid}", tmp_path / "SingletonLock")
+    with pytest.raises(ProfileInUse):
+        prepare_profile(tmp_path)
+    prepare_profile(tmp_path, kill_orphans=True)
+    assert orphan.wait(timeout=10) == -9
+    assert not (tmp_path / "SingletonLock").is_symlink()

@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE_NAME = "wa_sim_sid"
+SESSION_HEADER = "X-WA-Sim-Session"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 MAX_BODY_BYTES = 1024 * 1024
 # A page frozen in "hang" mode re-asks at this interval, so a closed server
@@ -124,8 +125,12 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     # --- page --------------------------------------------------------------
 
     def _page_session(self) -> str:
-        session_id, created = self.server.state.page_session(self._cookie_session())
-        self._set_cookie = created
+        # The page keeps its session id in IndexedDB too, as WhatsApp keeps its keys: unlike
+        # the cookie jar, which Chromium writes out every 30 s, IndexedDB is on disk as soon
+        # as a write commits, so a browser killed right after a login still has it.
+        stored = self.headers.get(SESSION_HEADER) or None
+        session_id, created = self.server.state.page_session(stored or self._cookie_session())
+        self._set_cookie = created or (stored is not None and stored != self._cookie_session())
         return session_id
 
     def _cookie_session(self) -> str | None:
@@ -179,7 +184,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _api_boot(self, session_id: str) -> dict:
         post_logout = bool(self._json_body().get("post_logout"))
-        return self.server.state.boot(session_id, post_logout=post_logout)
+        return {**self.server.state.boot(session_id, post_logout=post_logout), "session_id": session_id}
 
     def _api_state(self, session_id: str) -> dict:
         query = self._query()

@@ -124,7 +124,8 @@ class WhatsAppClient:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        prepare_profile(self.profile_dir)
+        # run_worker holds the tenant's session lock: a browser on this profile is an orphan.
+        prepare_profile(self.profile_dir, kill_orphans=True)
         self._view, self._scanned = None, False
         self._driver = self._launch()
         self._driver.set_page_load_timeout(60)

@@ -1,10 +1,16 @@
 """The tenant's browser profile: private, and never left locked by a dead browser."""
 
+import contextlib
 import fcntl
+import logging
 import os
+import signal
 import socket
+import time
 from pathlib import Path
 from typing import IO
+
+logger = logging.getLogger(__name__)
 
 # Chromium's markers of a running browser on a profile (field notes, "Orphaned browsers").
 _SINGLETON_FILES = ("SingletonLock", "SingletonSocket", "SingletonCookie")
@@ -24,8 +30,29 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def prepare_profile(profile_dir: Path) -> None:
-    """Create the profile owner-only, and clear a lock left by a browser that died."""
+def _is_browser(pid: int) -> bool:
+    try:
+        return b"chrom" in (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _kill_orphaned_browser(pid: int) -> None:
+    """Kill a browser left running by a worker that died (and its whole process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(os.getpgid(pid), signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def prepare_profile(profile_dir: Path, *, kill_orphans: bool = False) -> None:
+    """Create the profile owner-only, and clear a lock left by a browser that died.
+
+    With ``kill_orphans`` (only for a caller holding the tenant's session lock, so no live
+    worker can own that browser), a browser still running on the profile is an orphan of a
+    crashed worker: it is killed, rather than blocking every restart (field notes, 4).
+    """
     profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     profile_dir.chmod(0o700)  # a session profile is a login: only its owner may read it
     lock = profile_dir / "SingletonLock"
@@ -33,7 +60,10 @@ def prepare_profile(profile_dir: Path) -> None:
         return
     host, _, pid = os.readlink(lock).rpartition("-")
     if host == socket.gethostname() and pid.isdigit() and _pid_alive(int(pid)):
-        raise ProfileInUse(f"a browser (pid {pid}) is still running on {profile_dir}")
+        if not (kill_orphans and _is_browser(int(pid))):
+            raise ProfileInUse(f"a browser (pid {pid}) is still running on {profile_dir}")
+        logger.warning("killing an orphaned browser", extra={"browser_pid": int(pid)})
+        _kill_orphaned_browser(int(pid))
     for name in _SINGLETON_FILES:
         (profile_dir / name).unlink(missing_ok=True)
 

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError("--every must be a positive number of seconds")
         if not every:
             result = run_checks()
-            self.stdout.write(f"checked {result.checked}, marked {result.marked} stale, {result.took_ms:.0f} ms\n")
+            self.stdout.write(
+                f"checked {result.checked}, marked {result.marked} stale, {result.took_ms:.0f} ms\n"
+            )
             return
         loop_until_stopped(every)
 

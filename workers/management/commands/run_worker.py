@@ -68,6 +68,7 @@ def run_worker(tenant_arg: str) -> int:
         chrome_binary=settings.CHROME_BINARY,
         chromedriver_path=settings.CHROMEDRIVER_PATH,
         remote_url=settings.SELENIUM_REMOTE_URL,
+        command_timeout=settings.WORKER_BROWSER_TIMEOUT_SECONDS,
         log=log,
     )
     worker = Worker(tenant=tenant, client=client, config=WorkerConfig.from_settings(), log=log)

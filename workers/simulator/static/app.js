@@ -141,10 +141,42 @@
 
   // --- server ---------------------------------------------------------------
 
+  // The session id, kept in IndexedDB as well as the cookie (see server.py, _page_session).
+  let storedSession = null;
+
+  function openStore() {
+    return new Promise(function (resolve) {
+      const request = indexedDB.open("wa-sim", 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore("auth"); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { resolve(null); };
+    });
+  }
+
+  function loadSession() {
+    return openStore().then(function (db) {
+      if (!db) return null;
+      return new Promise(function (resolve) {
+        const get = db.transaction("auth").objectStore("auth").get("sid");
+        get.onsuccess = function () { resolve(get.result || null); };
+        get.onerror = function () { resolve(null); };
+      });
+    });
+  }
+
+  function saveSession(sid) {
+    if (!sid || sid === storedSession) return;
+    storedSession = sid;
+    openStore().then(function (db) {
+      if (db) db.transaction("auth", "readwrite").objectStore("auth").put(sid, "sid");
+    });
+  }
+
   function api(method, path, body) {
-    const options = { method: method, credentials: "same-origin", cache: "no-store" };
+    const options = { method: method, credentials: "same-origin", cache: "no-store", headers: {} };
+    if (storedSession) options.headers["X-WA-Sim-Session"] = storedSession;
     if (body !== undefined) {
-      options.headers = { "Content-Type": "application/json" };
+      options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
     return fetch(path, options).then(function (response) {
@@ -232,6 +264,7 @@
       const xhr = new XMLHttpRequest();
       try {
         xhr.open("GET", "/sim/api/hang-wait", false);
+        if (storedSession) xhr.setRequestHeader("X-WA-Sim-Session", storedSession);
         xhr.send(null);
       } catch (error) {
         return;
@@ -917,8 +950,13 @@
       history.replaceState(null, "", "/");
     }
     animateProgress();
-    api("POST", "/sim/api/boot", { post_logout: params.get("post_logout") === "1" })
+    loadSession()
+      .then(function (sid) {
+        storedSession = sid;
+        return api("POST", "/sim/api/boot", { post_logout: params.get("post_logout") === "1" });
+      })
       .then(function (state) {
+        saveSession(state.session_id);
         safeApply(state, null);
       })
       .catch(function () {})

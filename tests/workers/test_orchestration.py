@@ -1,0 +1,110 @@
+"""Orchestration under a real supervisord: start, crash, restart, stop, unreachable."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tenants.models import WorkerEvent, WorkerProcess
+from tests.workers.conftest import chromium_processes_using, wait_until
+from tests.workers.test_run_worker import current_qr, state_of, worker_of
+from workers import orchestration
+from workers.process_manager import SupervisorHost
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_it_starts_restarts_after_a_crash_restarts_and_stops_a_worker(
+    tenant, simulator, supervisord, worker_env
+):
+    view = orchestration.worker_start(tenant=tenant, by="test")
+    assert view.supervisor is not None and view.supervisor.running
+    simulator.link(wait_until(lambda: current_qr(tenant), what="a QR code"))
+    wait_until(lambda: worker_of(tenant).status == "RUNNING", what="RUNNING under supervisord")
+    first_pid = worker_of(tenant).pid
+    assert orchestration.worker_status(tenant=tenant).supervisor.pid == first_pid
+    assert orchestration.worker_status(tenant=tenant).disagreement == ""
+
+    # A crash: supervisord restarts it, and the saved login connects it again.
+    os.kill(first_pid, signal.SIGKILL)
+    wait_until(lambda: worker_of(tenant).pid not in (None, first_pid), timeout=60, what="a restarted worker")
+    wait_until(lambda: worker_of(tenant).status == "RUNNING", timeout=60, what="RUNNING after the crash")
+    assert state_of(tenant) == "CONNECTED"
+
+    crashed_pid = worker_of(tenant).pid
+    orchestration.worker_restart(tenant=tenant, by="test")
+    wait_until(
+        lambda: worker_of(tenant).status == "RUNNING" and worker_of(tenant).pid != crashed_pid,
+        timeout=60,
+        what="a new pid",
+    )
+
+    last_pid = worker_of(tenant).pid
+    view = orchestration.worker_stop(tenant=tenant, by="test")
+    assert view.status == "STOPPED"
+    assert view.supervisor is None  # the program is gone from supervisord
+    assert not alive(last_pid)
+    assert chromium_processes_using(Path(worker_env["SESSIONS_DIR"]) / str(tenant.id)) == []
+    commands = WorkerEvent.objects.filter(tenant=tenant, kind="COMMAND").values_list("new_value", flat=True)
+    assert list(commands.order_by("id")) == ["start", "stop", "start", "stop"]
+
+
+def test_it_says_which_supervisord_it_cannot_reach_and_changes_nothing(tenant, settings, tmp_path):
+    settings.WORKER_HOSTS = [f"unix://{tmp_path}/missing.sock#{tmp_path}/conf.d"]
+    before = WorkerProcess.objects.get(tenant=tenant)
+    with pytest.raises(
+        orchestration.OrchestrationError,
+        match=f"supervisord at unix://{tmp_path}/missing.sock cannot be reached",
+    ):
+        orchestration.worker_start(tenant=tenant, by="test")
+    with pytest.raises(orchestration.OrchestrationError, match="cannot be reached"):
+        orchestration.worker_stop(tenant=tenant, by="test")
+    after = WorkerProcess.objects.get(tenant=tenant)
+    assert (after.status, after.host, after.updated_at) == (before.status, before.host, before.updated_at)
+    assert not (tmp_path / "conf.d").exists()
+    assert not WorkerEvent.objects.filter(tenant=tenant, kind="COMMAND").exists()
+
+
+def test_it_refuses_to_start_a_suspended_tenant(tenant, settings, tmp_path):
+    from tenants import services
+
+    services.tenant_set_status(tenant=tenant, status="SUSPENDED")
+    with pytest.raises(orchestration.OrchestrationError, match="suspended"):
+        orchestration.worker_start(tenant=tenant, by="test")
+
+
+def test_it_says_when_the_worker_and_supervisord_disagree(tenant, settings, tmp_path):
+    from tenants import services
+
+    services.worker_set_status(worker=tenant.worker, status="STARTING", pid=123)
+    services.worker_set_status(worker=tenant.worker, status="RUNNING")
+    worker = WorkerProcess.objects.select_related("tenant__session").get(tenant=tenant)
+    view = orchestration.worker_view(worker, {}, [])
+    assert view.disagreement == "the worker says RUNNING but supervisord has no such program"
+
+
+def test_the_command_line_names_bad_tenants(db):
+    for bad, message in [
+        ("nope", "is not a tenant id"),
+        ("9d3c2f4e-0000-4000-8000-000000000000", "no tenant with id"),
+    ]:
+        with pytest.raises(CommandError, match=message):
+            call_command("worker", "status", bad)
+
+
+def test_it_parses_worker_hosts():
+    host = SupervisorHost.parse("http://worker-2.internal:9001#/mnt/worker-2/conf.d")
+    assert (host.name, str(host.conf_dir)) == ("worker-2.internal", "/mnt/worker-2/conf.d")
+    with pytest.raises(ValueError, match="must start with unix://"):
+        SupervisorHost.parse("ftp://x")
