@@ -4,6 +4,9 @@ Every changelist selects its related rows in the same query (no N+1), and the la
 (messages, events) never run COUNT(*) over the whole table to draw a page.
 """
 
+from contextvars import ContextVar
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -12,7 +15,7 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -27,6 +30,7 @@ from tenants.models import (
     WorkerEvent,
     WorkerProcess,
 )
+from workers import orchestration
 
 # Colours of the status badges, by value; anything unlisted is grey.
 _BADGE_COLOURS = {
@@ -107,8 +111,51 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# supervisord's programs, fetched once per changelist page (one call per host), not per row.
+_supervisor_programs: ContextVar[tuple[dict, list[str]] | None] = ContextVar(
+    "supervisor_programs", default=None
+)
+
+
+class WorkerActionsMixin:
+    """Start, stop and restart workers from a changelist; each calls the orchestration service."""
+
+    def _tenants(self, queryset: QuerySet) -> list[Tenant]:
+        return [getattr(obj, "tenant", obj) for obj in queryset]
+
+    def _run(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
+        service = {
+            "start": orchestration.worker_start,
+            "stop": orchestration.worker_stop,
+            "restart": orchestration.worker_restart,
+        }[action]
+        for tenant in self._tenants(queryset):
+            try:
+                view = service(tenant=tenant, by=request.user.email)
+            except orchestration.OrchestrationError as exc:
+                self.message_user(request, f"{tenant.name}: {action} failed: {exc}", messages.ERROR)
+                continue
+            state = view.supervisor.state if view.supervisor else "no program"
+            self.message_user(
+                request, f"{tenant.name}: {action} done (supervisord: {state})", messages.SUCCESS
+            )
+
+    @admin.action(description="Start the selected workers")
+    def start_workers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(request, queryset, "start")
+
+    @admin.action(description="Stop the selected workers")
+    def stop_workers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(request, queryset, "stop")
+
+    @admin.action(description="Restart the selected workers")
+    def restart_workers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run(request, queryset, "restart")
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
+    actions = ["start_workers", "stop_workers", "restart_workers"]
     list_display = [
         "name",
         "status_badge",
@@ -167,7 +214,8 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkerProcess)
-class WorkerProcessAdmin(ReadOnlyAdmin):
+class WorkerProcessAdmin(WorkerActionsMixin, ReadOnlyAdmin):
+    actions = ["start_workers", "stop_workers", "restart_workers"]
     list_display = [
         "process_name",
         "tenant",
@@ -175,6 +223,7 @@ class WorkerProcessAdmin(ReadOnlyAdmin):
         "host",
         "pid",
         "heartbeat",
+        "supervisor_state",
         "started_at",
         "short_error",
     ]
@@ -186,6 +235,7 @@ class WorkerProcessAdmin(ReadOnlyAdmin):
         "process_name",
         "host",
         "pid",
+        "supervisor_state",
         "status",
         "last_error",
         "started_at",
@@ -204,6 +254,43 @@ class WorkerProcessAdmin(ReadOnlyAdmin):
     @admin.display(description="last error")
     def short_error(self, obj: WorkerProcess) -> str:
         return obj.last_error[:120]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        token = _supervisor_programs.set(orchestration.supervisor_programs())
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # while the programs are at hand
+            return response
+        finally:
+            _supervisor_programs.reset(token)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        token = _supervisor_programs.set(orchestration.supervisor_programs())
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        finally:
+            _supervisor_programs.reset(token)
+
+    @admin.display(description="supervisord")
+    def supervisor_state(self, obj: WorkerProcess) -> str:
+        programs, errors = _supervisor_programs.get() or ({}, ["not asked"])
+        view = orchestration.worker_view(obj, programs, errors)
+        info = view.supervisor
+        if info is None:
+            text = "unreachable" if view.supervisor_error else "no program"
+        else:
+            text = f"{info.state} pid {info.pid or '-'}"
+            if info.uptime_seconds is not None:
+                text += f", up {humanize_age(timedelta(seconds=info.uptime_seconds)).removesuffix(' ago')}"
+        if view.disagreement:
+            return format_html('{}<br><span class="badge badge-bad">{}</span>', text, view.disagreement)
+        return text
 
 
 @admin.register(WhatsAppSession)

@@ -5,6 +5,7 @@ One ``SupervisorHost`` per worker host. Every call that can't reach supervisord 
 and change nothing.
 """
 
+import http.client
 import logging
 import socket
 import time
@@ -52,6 +53,15 @@ def _info(raw: dict) -> ProgramInfo:
     )
 
 
+class _TimeoutTransport(xmlrpc.client.Transport):
+    """A down host must not hang an admin page: connections give up after 5 s."""
+
+    def make_connection(self, host: str) -> http.client.HTTPConnection:
+        connection = super().make_connection(host)
+        connection.timeout = 5
+        return connection
+
+
 @dataclass(frozen=True)
 class SupervisorHost:
     """One worker host's supervisord: ``unix:///run/supervisor.sock#/etc/supervisor/conf.d``."""
@@ -80,7 +90,7 @@ class SupervisorHost:
             return xmlrpc.client.ServerProxy(
                 "http://127.0.0.1", transport=SupervisorTransport(None, None, self.url)
             )
-        return xmlrpc.client.ServerProxy(self.url.rstrip("/") + "/RPC2")
+        return xmlrpc.client.ServerProxy(self.url.rstrip("/") + "/RPC2", transport=_TimeoutTransport())
 
     def call(self, method: str, *args: object) -> object:
         try:

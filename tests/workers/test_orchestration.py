@@ -108,3 +108,37 @@ def test_it_parses_worker_hosts():
     assert (host.name, str(host.conf_dir)) == ("worker-2.internal", "/mnt/worker-2/conf.d")
     with pytest.raises(ValueError, match="must start with unix://"):
         SupervisorHost.parse("ftp://x")
+
+
+def test_staff_start_and_stop_a_worker_from_the_admin(client, staff_user, tenant, supervisord):
+    from django.urls import reverse
+
+    client.force_login(staff_user)
+    url = reverse("admin:tenants_tenant_changelist")
+    page = client.post(url, {"action": "start_workers", "_selected_action": [str(tenant.pk)]}, follow=True)
+    assert "Acme Bakery: start done (supervisord: " in page.content.decode()
+    wait_until(lambda: worker_of(tenant).status == "STARTING", what="the worker starting")
+    listing = client.get(reverse("admin:tenants_workerprocess_changelist")).content.decode()
+    assert "RUNNING pid" in listing or "STARTING pid" in listing
+    page = client.post(url, {"action": "stop_workers", "_selected_action": [str(tenant.pk)]}, follow=True)
+    assert "Acme Bakery: stop done (supervisord: no program)" in page.content.decode()
+    assert worker_of(tenant).status == "STOPPED"
+
+
+def test_the_admin_says_plainly_when_supervisord_is_unreachable(
+    client, staff_user, tenant, settings, tmp_path
+):
+    from django.urls import reverse
+
+    settings.WORKER_HOSTS = [f"unix://{tmp_path}/missing.sock#{tmp_path}/conf.d"]
+    client.force_login(staff_user)
+    page = client.post(
+        reverse("admin:tenants_workerprocess_changelist"),
+        {"action": "start_workers", "_selected_action": [str(tenant.worker.pk)]},
+        follow=True,
+    ).content.decode()
+    assert (
+        f"Acme Bakery: start failed: supervisord at unix://{tmp_path}/missing.sock cannot be reached" in page
+    )
+    assert "unreachable" in page
+    assert worker_of(tenant).status == "STOPPED"
