@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean system-packages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,11 +12,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# Chromium, ChromeDriver and cron from Debian (installed when run as root).
+system-packages:
+	.ci/system-packages
+
 # The whole platform on the embedded defaults: SQLite and the local WhatsApp Web simulator.
 run: export DEBUG ?= 1
 run: export LOG_FORMAT ?= pretty
 run: export WHATSAPP_WEB_URL ?= http://127.0.0.1:9000/
-run: $(STAMP)
+run: $(STAMP) system-packages
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_platform --tenant "Demo Bakery"
@@ -26,7 +30,7 @@ lint: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run --skip-checks
 
 # The whole suite; on SQLite unless DATABASE_URL points elsewhere (CI: PostgreSQL).
-test: $(STAMP) lint
+test: $(STAMP) system-packages lint
 	$(PY) -m pytest
 
 clean:
@@ -35,5 +39,5 @@ clean:
 # Speed and memory figures, each against a baseline measured in the same run.
 # BENCH_CONNECTED_SECONDS=60 make bench  for a quicker (less faithful) memory figure.
 bench: export DEBUG ?= 1
-bench: $(STAMP)
+bench: $(STAMP) system-packages
 	$(PY) -m tests.bench

@@ -1,8 +1,11 @@
 """Fixtures shared by the whole suite: tenants, users, a private LOG_DIR, subprocess env."""
 
+import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,32 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[dict] = []
+    fail_next = 0
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if Receiver.fail_next:
+            Receiver.fail_next -= 1
+            self.send_response(503)
+        else:
+            Receiver.received.append(body)
+            self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook(settings):
+    Receiver.received, Receiver.fail_next = [], 0
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.ALERT_WEBHOOK_URL = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    yield Receiver
+    server.shutdown()
+    server.server_close()

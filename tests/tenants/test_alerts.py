@@ -1,42 +1,9 @@
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 from django.core import mail
 
 from tenants import services
 from tenants.alerts import alerts_deliver, alerts_remind
 from tenants.models import Alert, Incident
-
-
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-    fail_next = 0
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if Receiver.fail_next:
-            Receiver.fail_next -= 1
-            self.send_response(503)
-        else:
-            Receiver.received.append(body)
-            self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook(settings):
-    Receiver.received, Receiver.fail_next = [], 0
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.ALERT_WEBHOOK_URL = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    yield Receiver
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(autouse=True)

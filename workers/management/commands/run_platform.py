@@ -1,7 +1,8 @@
 """``python manage.py run_platform``: the whole platform under one supervisord, in the foreground.
 
-Used by ``make run``: the web server, the WhatsApp Web simulator and the demo tenant's worker,
-each a supervisord program with its own log files. Ctrl-C stops them all.
+Used by ``make run``: the web server, the WhatsApp Web simulator, the stale-worker check and
+the demo tenant's worker, each a supervisord program with its own log files. Ctrl-C stops
+them all. More workers are added at runtime from the admin or ``manage.py worker``.
 """
 
 import os
@@ -17,7 +18,7 @@ from workers.supervisor_config import Program, main_config, manage_py_command, w
 
 
 class Command(BaseCommand):
-    help = "Run the web server, the simulator and the tenants' workers under supervisord."
+    help = "Run the web server, the simulator, the stale check and workers under supervisord."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000, help="web server port")
@@ -56,6 +57,11 @@ class Command(BaseCommand):
             Program(
                 name="simulator",
                 command=manage_py_command("run_simulator", "--port", str(simulator_port)),
+                **base,
+            ),
+            Program(
+                name="stale-check",
+                command=manage_py_command("check_stale_workers", "--every", "30"),
                 **base,
             ),
             Program(
