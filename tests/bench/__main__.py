@@ -1,6 +1,7 @@
 """``make bench``: every benchmark, one after the other."""
 
-from tests.bench import worker
+from tests.bench import stale, worker
 
 if __name__ == "__main__":
+    stale.main()
     worker.main()
