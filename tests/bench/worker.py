@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.bench.harness import bench_database, report, setup_django, summary
+from tests.workers.conftest import wait_until
 
 SHOWN = "return !!document.querySelector(arguments[0])"
 
@@ -29,13 +30,8 @@ def main() -> None:
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.005)
-    raise TimeoutError("benchmark step timed out")
+    # Polls every 5 ms: a latency benchmark can't wait in 100 ms steps.
+    return wait_until(condition, timeout=timeout, what="a benchmark step", poll=0.005)
 
 
 def run() -> None:

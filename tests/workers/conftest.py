@@ -18,14 +18,16 @@ from tests.conftest import PROJECT_DIR, database_url
 from workers.simulator.server import make_server
 
 
-def wait_until(condition: Callable[[], object], *, timeout: float = 30.0, what: str = "condition") -> object:
+def wait_until(
+    condition: Callable[[], object], *, timeout: float = 30.0, what: str = "condition", poll: float = 0.1
+) -> object:
     """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
-        time.sleep(0.1)
+        time.sleep(poll)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
