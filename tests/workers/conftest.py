@@ -192,34 +192,47 @@ class Supervisord:
 
 
 @pytest.fixture
-def supervisord(
+def start_supervisord(
     worker_env: dict[str, str], tmp_path: Path, settings, simulator: Simulator
-) -> Iterator[Supervisord]:
-    """A real supervisord in a temporary directory, running programs against the test database."""
+) -> Iterator[Callable[[], Supervisord]]:
+    """Real supervisords in temporary directories, running programs against the test database."""
     from workers.supervisor_config import main_config
 
-    run_dir, conf_dir = tmp_path / "run", tmp_path / "run" / "conf.d"
-    log_dir = Path(worker_env["LOG_DIR"]) / "supervisor"
-    for directory in (run_dir, conf_dir, log_dir):
-        directory.mkdir(parents=True, exist_ok=True)
-    config = run_dir / "supervisord.conf"
-    config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir))
-    env = {**worker_env, "WHATSAPP_WEB_URL": simulator.url + "/"}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    daemon = Supervisord(process, run_dir / "supervisor.sock", conf_dir)
-    wait_until(lambda: daemon.socket_path.exists(), what="supervisord's socket")
-    wait_until(lambda: daemon.rpc().getState()["statename"] == "RUNNING", what="supervisord running")
-    settings.WORKER_HOSTS = [daemon.spec]
+    started: list[Supervisord] = []
     settings.LOG_DIR = Path(worker_env["LOG_DIR"])
-    yield daemon
-    try:
-        daemon.rpc().shutdown()
-        process.wait(timeout=90)
-    except Exception:
-        process.kill()
-        process.wait()
+
+    def start() -> Supervisord:
+        run_dir = tmp_path / f"host-{len(started)}"
+        conf_dir = run_dir / "conf.d"
+        log_dir = run_dir / "log"
+        for directory in (run_dir, conf_dir, log_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        config = run_dir / "supervisord.conf"
+        config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir))
+        env = {**worker_env, "WHATSAPP_WEB_URL": simulator.url + "/"}
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        daemon = Supervisord(process, run_dir / "supervisor.sock", conf_dir)
+        started.append(daemon)
+        wait_until(lambda: daemon.socket_path.exists(), what="supervisord's socket")
+        wait_until(lambda: daemon.rpc().getState()["statename"] == "RUNNING", what="supervisord running")
+        settings.WORKER_HOSTS = [d.spec for d in started]
+        return daemon
+
+    yield start
+    for daemon in started:
+        try:
+            daemon.rpc().shutdown()
+            daemon.process.wait(timeout=90)
+        except (OSError, subprocess.TimeoutExpired):  # gone already, or stuck: kill it
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+@pytest.fixture
+def supervisord(start_supervisord: Callable[[], Supervisord]) -> Supervisord:
+    return start_supervisord()

@@ -142,3 +142,21 @@ def test_the_admin_says_plainly_when_supervisord_is_unreachable(
     )
     assert "unreachable" in page
     assert worker_of(tenant).status == "STOPPED"
+
+
+def test_it_places_a_new_worker_on_the_least_loaded_host(tenant, other_tenant, start_supervisord):
+    busy, idle = start_supervisord(), start_supervisord()
+    # Only the busy host is known at first, so the first worker lands there.
+    from django.conf import settings
+
+    settings.WORKER_HOSTS = [busy.spec]
+    orchestration.worker_start(tenant=tenant, by="test")
+    settings.WORKER_HOSTS = [busy.spec, idle.spec]
+    orchestration.worker_start(tenant=other_tenant, by="test")
+    names = lambda daemon: {p["name"] for p in daemon.rpc().getAllProcessInfo()}  # noqa: E731
+    assert names(busy) == {WorkerProcess.process_name_for(tenant.id)}
+    assert names(idle) == {WorkerProcess.process_name_for(other_tenant.id)}
+    # Stopping finds each worker on its own host.
+    orchestration.worker_stop(tenant=tenant, by="test")
+    orchestration.worker_stop(tenant=other_tenant, by="test")
+    assert names(busy) == names(idle) == set()
