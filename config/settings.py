@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "django_crontab",
     "tenants",
     "workers",
@@ -117,6 +119,25 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 
+# --- APIs and the portal ----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "WhatsApp platform API",
+    "DESCRIPTION": "The portal API (a tenant's own data) and the admin API (staff).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+LOGIN_URL = "/portal/login/"
+LOGIN_REDIRECT_URL = "/portal/"
+LOGOUT_REDIRECT_URL = "/portal/login/"
+
 # --- Production hardening (check --deploy) -----------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -156,6 +177,9 @@ SESSIONS_DIR = Path(env.str("SESSIONS_DIR", default=str(BASE_DIR / "sessions")))
 
 # How many QR codes a login attempt shows before the worker stops and asks for a new start.
 QR_MAX_REFRESHES = _positive_int("QR_MAX_REFRESHES", 6)
+# How long one login QR code is expected to show (WhatsApp rotates them about every 20 s):
+# the portal's countdown.
+QR_EXPECTED_LIFETIME_SECONDS = _positive_int("QR_EXPECTED_LIFETIME_SECONDS", 20)
 # When the session is opened in another window: take it back after this many seconds
 # (0: never take over; the session waits in CONFLICT for a person).
 CONFLICT_TAKEOVER_SECONDS = env.int("CONFLICT_TAKEOVER_SECONDS", default=30)

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 admin.site.site_header = "WhatsApp platform operations"
 admin.site.site_title = "WhatsApp platform"
@@ -7,4 +8,9 @@ admin.site.index_title = "Tenants, workers and sessions"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/portal/", include("portal.api_urls")),
+    path("api/admin/", include("tenants.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("portal/", include("portal.urls")),
 ]

@@ -1,0 +1,122 @@
+"""Reads used in several places (portal pages, portal API, admin API): one tenant at a time.
+
+Message logs page by keyset on (created_at, id), newest first: the cost of a page does not
+grow with how deep it is, unlike OFFSET, and rows arriving meanwhile never shift a page.
+"""
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_QUERY_LENGTH = 100
+
+
+class BadPageRequest(ValueError):
+    """A limit, cursor or filter that can't be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[MessageLog]
+    next_cursor: str | None  # pass as ``before`` for the next (older) page
+
+
+def encode_cursor(message: MessageLog) -> str:
+    raw = f"{message.created_at.isoformat()}|{message.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, _, message_id = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        moment = datetime.fromisoformat(created)
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        return moment, uuid.UUID(message_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadPageRequest("before: not a cursor this API gave out (use next_cursor from a page)") from None
+
+
+def parse_limit(value: str | None) -> int:
+    if value in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise BadPageRequest(f"limit: a whole number from 1 to {MAX_PAGE_SIZE}; got {value[:20]!r}")
+    return int(value)
+
+
+def parse_direction(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in MessageLog.Direction.values:
+        raise BadPageRequest(f"direction: IN or OUT; got {value[:20]!r}")
+    return value
+
+
+def _search(queryset: QuerySet[MessageLog], q: str) -> QuerySet[MessageLog]:
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadPageRequest(f"q: at most {MAX_QUERY_LENGTH} characters")
+    digits = q.strip().removeprefix("+").replace(" ", "")
+    if digits.isdigit():
+        # A number: a prefix of either party (the index-friendly match).
+        return queryset.filter(Q(from_number__startswith=digits) | Q(to_number__startswith=digits))
+    return queryset.filter(message_text__icontains=q.strip())
+
+
+def message_log_page(
+    *, tenant: Tenant, limit: int = DEFAULT_PAGE_SIZE, before: str | None = None,
+    direction: str | None = None, q: str = "",
+) -> MessagePage:
+    """One page of a tenant's message log, newest first."""
+    queryset = MessageLog.objects.filter(tenant=tenant)
+    if direction:
+        queryset = queryset.filter(direction=direction)
+    if q.strip():
+        queryset = _search(queryset, q)
+    if before:
+        created_at, message_id = decode_cursor(before)
+        queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=message_id))
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return MessagePage(messages=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
+
+
+def tenant_timeline(*, tenant: Tenant, limit: int = 200, kinds: list[str] | None = None) -> list[WorkerEvent]:
+    events = WorkerEvent.objects.filter(tenant=tenant)
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    return list(events.order_by("-created_at", "-id")[:limit])
+
+
+def session_uptime(*, tenant: Tenant, window: timedelta, now: datetime | None = None) -> float | None:
+    """The share of ``window`` the session was CONNECTED, from the timeline; None if no data."""
+    now = now or timezone.now()
+    start = now - window
+    states = WorkerEvent.objects.filter(tenant=tenant, kind=WorkerEvent.Kind.SESSION_STATE)
+    before = states.filter(created_at__lt=start).order_by("-created_at", "-id").first()
+    changes = list(states.filter(created_at__gte=start).order_by("created_at", "id"))
+    if before is None and not changes:
+        return None
+    # Before the first recorded state the session did not exist: that time doesn't count.
+    current = before.new_value if before else None
+    since = start if before else changes[0].created_at
+    connected = timedelta()
+    for event in changes:
+        if current == WhatsAppSession.State.CONNECTED:
+            connected += event.created_at - since
+        current, since = event.new_value, event.created_at
+    if current == WhatsAppSession.State.CONNECTED:
+        connected += now - since
+    observed = now - (start if before else changes[0].created_at)
+    return connected / observed if observed > timedelta() else None
