@@ -133,6 +133,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TenantStatusEnum": "tenants.models.Tenant.Status",
+        "SetupRequestStatusEnum": "tenants.models.SetupRequest.Status",
+        "OutboundStatusEnum": "workers.models.OutboundMessage.Status",
+        "TenantSettableStatusEnum": [("ACTIVE", "Active"), ("SUSPENDED", "Suspended")],
+    },
 }
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"

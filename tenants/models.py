@@ -319,3 +319,13 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.tenant}"
+
+
+class Counter(models.Model):
+    """A total that only grows (unauthorized API calls, ...), shared by every process."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

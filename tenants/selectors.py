@@ -74,8 +74,12 @@ def _search(queryset: QuerySet[MessageLog], q: str) -> QuerySet[MessageLog]:
 
 
 def message_log_page(
-    *, tenant: Tenant, limit: int = DEFAULT_PAGE_SIZE, before: str | None = None,
-    direction: str | None = None, q: str = "",
+    *,
+    tenant: Tenant,
+    limit: int = DEFAULT_PAGE_SIZE,
+    before: str | None = None,
+    direction: str | None = None,
+    q: str = "",
 ) -> MessagePage:
     """One page of a tenant's message log, newest first."""
     queryset = MessageLog.objects.filter(tenant=tenant)

@@ -14,11 +14,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
 from tenants import alerts
 from tenants.models import (
+    Counter,
     MessageLog,
     SetupRequest,
     Tenant,
@@ -217,6 +219,16 @@ def worker_heartbeat(*, worker: WorkerProcess, session: WhatsAppSession) -> bool
     if tenant.status == Tenant.Status.ERROR and session.state == WhatsAppSession.State.CONNECTED:
         tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE, reason="heartbeat resumed")
     return True
+
+
+def counter_increment(*, name: str, by: int = 1) -> None:
+    """Add to a shared total; one UPDATE, or an INSERT the first time."""
+    if not Counter.objects.filter(name=name).update(value=F("value") + by):
+        try:
+            with transaction.atomic():
+                Counter.objects.create(name=name, value=by)
+        except IntegrityError:  # created meanwhile by another process
+            Counter.objects.filter(name=name).update(value=F("value") + by)
 
 
 # --- Messages ------------------------------------------------------------------------------
