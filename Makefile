@@ -12,7 +12,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-# Chromium, ChromeDriver and cron from Debian (installed when run as root).
+# Chromium, ChromeDriver, cron and promtool from Debian (installed when run as root).
 system-packages:
 	.ci/system-packages
 

@@ -241,6 +241,12 @@ EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
 EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@localhost")
 
+# --- Monitoring ----------------------------------------------------------------------------
+# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>` when a token
+# is set; otherwise one whose address is in METRICS_ALLOWED_IPS (addresses or networks).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+
 # --- Cron (django-crontab) -----------------------------------------------------------------
 CRONJOBS = [
     ("* * * * *", "workers.cron.check_stale_workers"),

@@ -2,11 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tenants import health, metrics
+
 admin.site.site_header = "WhatsApp platform operations"
 admin.site.site_title = "WhatsApp platform"
 admin.site.index_title = "Tenants, workers and sessions"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/portal/", include("portal.api_urls")),
     path("api/admin/", include("tenants.api_urls")),

@@ -23,14 +23,15 @@ from rest_framework.views import APIView
 
 from tenants import selectors
 from tenants.access import tenant_for_user
+from tenants.counters import counter_increment
 from tenants.models import MessageLog, SetupRequest, Tenant, User, WhatsAppSession
-from tenants.services import counter_increment, setup_request_create
+from tenants.services import setup_request_create
 from workers import services as worker_services
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage
 
 logger = logging.getLogger(__name__)
 
-UNAUTHORIZED_COUNTER = "portal_api_unauthorized_total"
+UNAUTHORIZED_METRIC = "whatsapp_portal_api_unauthorized_total"
 
 
 class PortalKeyAuthentication(BaseAuthentication):
@@ -58,7 +59,7 @@ class PortalKeyAuthentication(BaseAuthentication):
 
     @staticmethod
     def _refuse(request: Request) -> None:
-        counter_increment(name=UNAUTHORIZED_COUNTER)
+        counter_increment(metric=UNAUTHORIZED_METRIC)
         logger.warning(
             "portal API key refused",
             extra={

@@ -146,6 +146,9 @@ class WhatsAppSession(TimestampedModel):
     qr_issued_at = models.DateTimeField(null=True, blank=True)
     qr_refresh_count = models.PositiveIntegerField(default=0)
     last_seen_at = models.DateTimeField(null=True, blank=True)  # the heartbeat
+    # Proof of a live pipeline, not just a live process (field notes, "Connected while dead").
+    chat_list_ok = models.BooleanField(default=False)
+    last_page_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "WhatsApp session"
@@ -177,6 +180,9 @@ class WorkerProcess(TimestampedModel):
     last_error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # The browser tree's cost, sampled with each heartbeat (PSS, and CPU since the last one).
+    browser_memory_mb = models.FloatField(null=True, blank=True)
+    browser_cpu_percent = models.FloatField(null=True, blank=True)
 
     class Meta:
         verbose_name = "worker process"
@@ -322,9 +328,12 @@ class Alert(models.Model):
 
 
 class Counter(models.Model):
-    """A total that only grows (unauthorized API calls, ...), shared by every process."""
+    """A total that only grows, shared by every process; exported as a Prometheus counter.
 
-    name = models.CharField(max_length=100, primary_key=True)
+    ``name`` is the series itself: ``whatsapp_messages_total{direction="IN",tenant_id="…"}``.
+    """
+
+    name = models.CharField(max_length=255, primary_key=True)
     value = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:

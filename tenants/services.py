@@ -14,13 +14,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
 from tenants import alerts
+from tenants.counters import counter_increment
 from tenants.models import (
-    Counter,
     MessageLog,
     SetupRequest,
     Tenant,
@@ -192,6 +191,7 @@ def session_record_qr(*, session: WhatsAppSession, value: str, data_uri: str) ->
     WorkerEvent.objects.create(
         tenant_id=session.tenant_id, kind=Kind.QR_ISSUED, new_value=str(count), reason=f"code {count}"
     )
+    counter_increment(metric="whatsapp_qr_codes_total", labels={"tenant_id": str(session.tenant_id)})
     logger.info("qr code issued", extra={"tenant_id": str(session.tenant_id), "qr_refresh_count": count})
     return count
 
@@ -219,16 +219,6 @@ def worker_heartbeat(*, worker: WorkerProcess, session: WhatsAppSession) -> bool
     if tenant.status == Tenant.Status.ERROR and session.state == WhatsAppSession.State.CONNECTED:
         tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE, reason="heartbeat resumed")
     return True
-
-
-def counter_increment(*, name: str, by: int = 1) -> None:
-    """Add to a shared total; one UPDATE, or an INSERT the first time."""
-    if not Counter.objects.filter(name=name).update(value=F("value") + by):
-        try:
-            with transaction.atomic():
-                Counter.objects.create(name=name, value=by)
-        except IntegrityError:  # created meanwhile by another process
-            Counter.objects.filter(name=name).update(value=F("value") + by)
 
 
 # --- Messages ------------------------------------------------------------------------------
@@ -274,6 +264,9 @@ def message_log_record(
             },
         )
         return existing, False
+    counter_increment(
+        metric="whatsapp_messages_total", labels={"direction": direction, "tenant_id": str(tenant.id)}
+    )
     logger.info(
         "message logged",
         extra={

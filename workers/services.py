@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
+from tenants.counters import counter_increment
 from tenants.models import MessageLog, Tenant
 from tenants.services import message_log_record
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule
@@ -199,6 +200,10 @@ def outbound_mark_failed(
         status=status, last_error=reason, next_attempt_at=next_attempt_at, updated_at=now
     )
     message.status, message.last_error, message.next_attempt_at = status, reason, next_attempt_at
+    if give_up:
+        counter_increment(
+            metric="whatsapp_outbound_failed_total", labels={"tenant_id": str(message.tenant_id)}
+        )
     log = logger.warning if give_up else logger.info
     log(
         "message failed" if give_up else "message send will be retried",
@@ -231,6 +236,9 @@ def outbound_fail_interrupted(*, tenant: Tenant) -> int:
         updated_at=timezone.now(),
     )
     if count:
+        counter_increment(
+            metric="whatsapp_outbound_failed_total", labels={"tenant_id": str(tenant.id)}, by=count
+        )
         logger.warning("interrupted sends marked failed", extra={"tenant_id": str(tenant.id), "count": count})
     return count
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenants import alerts
+from tenants.counters import counter_increment
 from tenants.models import Tenant, WorkerEvent, WorkerProcess
 
 logger = logging.getLogger(__name__)
@@ -111,4 +112,5 @@ def _mark(rows: list[tuple], *, now: datetime, threshold: int) -> int:
     ).update(status=Tenant.Status.ERROR, updated_at=now)
     WorkerEvent.objects.bulk_create(events)
     alerts.record_down_bulk(rows=reasons.items(), old=RUNNING, new=ERROR)
+    counter_increment(metric="whatsapp_stale_marked_total", by=len(rows))
     return len(rows)

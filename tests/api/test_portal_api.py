@@ -45,7 +45,7 @@ def test_it_refuses_callers_without_the_key_or_a_known_user(client, tenant_user,
 def test_it_counts_and_logs_refused_keys(client, tenant_user, caplog):
     client.get(BASE, HTTP_X_PORTAL_KEY="wrong", HTTP_X_USER_EMAIL="owner@acme.test")
     client.get(BASE)  # no headers at all: not a key attempt, but still 401
-    assert Counter.objects.get(name="portal_api_unauthorized_total").value == 1
+    assert Counter.objects.get(name="whatsapp_portal_api_unauthorized_total").value == 1
     assert any(r.message == "portal API key refused" for r in caplog.records)
 
 

@@ -1,0 +1,118 @@
+"""/metrics: the values match the database after a scripted scenario, and promtool accepts it."""
+
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from tenants import services
+from tenants.models import WorkerProcess
+from workers.services import outbound_claim_next, outbound_enqueue, outbound_mark_failed
+from workers.stale import workers_mark_stale
+
+
+def scrape(client, **headers) -> str:
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1", **headers)
+    assert response.status_code == 200, response.content
+    return response.content.decode()
+
+
+def samples(text: str) -> dict[tuple, float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def scenario(tenant, other_tenant) -> None:
+    for i in range(3):
+        services.message_log_record(
+            tenant=tenant, direction="IN", from_number="1555", to_number="", text="x", wa_message_id=f"in-{i}"
+        )
+    services.message_log_record(
+        tenant=tenant, direction="IN", from_number="1555", to_number="", text="x", wa_message_id="in-0"
+    )  # a duplicate
+    services.message_log_record(
+        tenant=tenant, direction="OUT", from_number="", to_number="1555", text="x", wa_message_id="out-0"
+    )
+    outbound_enqueue(tenant=tenant, to_number="15551234567", text="waiting")
+    outbound_enqueue(tenant=tenant, to_number="15551234567", text="doomed")
+    doomed = outbound_claim_next(tenant=tenant)
+    outbound_mark_failed(message=doomed, reason="invalid number", permanent=True, max_attempts=5)
+    services.session_record_qr(session=other_tenant.session, value="a", data_uri="data:image/png;base64,AA")
+    services.session_record_qr(session=other_tenant.session, value="b", data_uri="data:image/png;base64,BB")
+    WorkerProcess.objects.filter(tenant=tenant).update(status="RUNNING")
+    services.session_heartbeat(session=tenant.session, at=timezone.now() - timedelta(minutes=10))
+    workers_mark_stale(threshold_seconds=120)
+
+
+def test_it_matches_the_database_after_a_scenario(client, tenant, other_tenant):
+    scenario(tenant, other_tenant)
+    found = samples(scrape(client))
+    t, o = str(tenant.id), str(other_tenant.id)
+    assert found[("whatsapp_messages_total", (("direction", "IN"), ("tenant_id", t)))] == 3
+    assert found[("whatsapp_messages_total", (("direction", "OUT"), ("tenant_id", t)))] == 1
+    assert found[("whatsapp_outbound_queue_depth", (("tenant_id", t),))] == 1
+    assert found[("whatsapp_outbound_failed_total", (("tenant_id", t),))] == 1
+    assert found[("whatsapp_qr_codes_total", (("tenant_id", o),))] == 2
+    assert found[("whatsapp_stale_marked_total", ())] == 1
+    assert found[("whatsapp_tenants", (("status", "ERROR"),))] == 1
+    assert found[("whatsapp_workers", (("status", "ERROR"),))] == 1
+    assert found[("whatsapp_sessions", (("state", "QR"),))] == 1
+    assert (
+        found[("whatsapp_worker_status", (("status", "ERROR"), ("tenant", "Acme Bakery"), ("tenant_id", t)))]
+        == 1
+    )
+    assert (
+        590
+        < found[("whatsapp_worker_heartbeat_age_seconds", (("tenant", "Acme Bakery"), ("tenant_id", t)))]
+        < 700
+    )
+
+
+def test_it_counts_refused_portal_calls(client, tenant_user, settings):
+    settings.PORTAL_INTERNAL_KEY = "right"
+    client.get("/api/portal/tenant/current", HTTP_X_PORTAL_KEY="wrong", HTTP_X_USER_EMAIL=tenant_user.email)
+    assert samples(scrape(client))[("whatsapp_portal_api_unauthorized_total", ())] == 1
+
+
+def test_it_uses_the_same_number_of_queries_for_2_and_40_tenants(client, db):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            scrape(client)
+        return len(queries)
+
+    for i in range(2):
+        services.tenant_create(name=f"t{i}")
+    few = count()
+    for i in range(38):
+        tenant = services.tenant_create(name=f"u{i}")
+        services.message_log_record(tenant=tenant, direction="IN", from_number="1", to_number="", text="x")
+    assert count() == few
+
+
+def test_it_refuses_scrapers_it_does_not_know(client, db, settings):
+    assert client.get("/metrics", REMOTE_ADDR="10.9.8.7").status_code == 403
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    assert client.get("/metrics", REMOTE_ADDR="10.9.8.7").status_code == 200
+    settings.METRICS_TOKEN = "scrape-token"
+    assert client.get("/metrics", REMOTE_ADDR="10.9.8.7").status_code == 403
+    assert (
+        client.get("/metrics", REMOTE_ADDR="10.9.8.7", HTTP_AUTHORIZATION="Bearer scrape-token").status_code
+        == 200
+    )
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="needs promtool (Debian's prometheus package)")
+def test_promtool_accepts_the_output(client, tenant, other_tenant):
+    scenario(tenant, other_tenant)
+    result = subprocess.run(
+        ["promtool", "check", "metrics"], input=scrape(client), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
