@@ -5,6 +5,7 @@ REQUIRED_IN_PRODUCTION must be set: a missing one is reported by the startup che
 (tenants/checks.py), which name it, and the process refuses to start.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -91,9 +92,10 @@ def _database_settings() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        # Tests start worker processes that must see the test database, so it is a file.
+        # Tests start worker processes that must see the test database, so it is a file; one
+        # per test run, so two runs in the same checkout don't share it.
         (BASE_DIR / "var").mkdir(exist_ok=True)
-        db["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+        db["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
     elif db["ENGINE"] == "django.db.backends.postgresql":
         db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         db["CONN_HEALTH_CHECKS"] = True
@@ -192,6 +194,9 @@ CONFLICT_TAKEOVER_SECONDS = env.int("CONFLICT_TAKEOVER_SECONDS", default=30)
 # How many times in a row the worker restarts a lost browser before it exits for the
 # supervisor to restart it.
 WORKER_BROWSER_RESTARTS = _positive_int("WORKER_BROWSER_RESTARTS", 3)
+# Restart a worker's browser (at a quiet moment) when its tree's memory (PSS) exceeds this;
+# 0 for no limit. Default: 1024.
+WORKER_MAX_MEMORY_MB = env.int("WORKER_MAX_MEMORY_MB", default=1024)
 # How long one browser command may take before the page counts as frozen (and is restarted).
 WORKER_BROWSER_TIMEOUT_SECONDS = _positive_int("WORKER_BROWSER_TIMEOUT_SECONDS", 30)
 

@@ -55,6 +55,7 @@ _BADGE_COLOURS = {
     "FAILED": "bad",
     "DISCONNECTED": "warn",
     "PHONE_UNREACHABLE": "warn",
+    "DEGRADED": "warn",
     "SUSPENDED": "warn",
 }
 

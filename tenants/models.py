@@ -131,6 +131,8 @@ class WhatsAppSession(TimestampedModel):
         STARTING = "STARTING", "Starting"
         QR = "QR", "Waiting for QR scan"
         CONNECTED = "CONNECTED", "Connected"
+        # Connected, but the page stopped answering: the worker is restarting the browser.
+        DEGRADED = "DEGRADED", "Connected but not answering"
         PHONE_UNREACHABLE = "PHONE_UNREACHABLE", "Phone unreachable"
         DISCONNECTED = "DISCONNECTED", "Disconnected"
         CONFLICT = "CONFLICT", "Open in another window"

@@ -203,13 +203,36 @@ def session_heartbeat(*, session: WhatsAppSession, at: datetime | None = None) -
     session.last_seen_at = at
 
 
-def worker_heartbeat(*, worker: WorkerProcess, session: WhatsAppSession) -> bool:
+@dataclass(frozen=True)
+class Vitals:
+    """What a heartbeat proves besides a live process: a live page, and the browser's cost."""
+
+    chat_list_ok: bool = True
+    last_page_event_at: datetime | None = None
+    memory_mb: float | None = None
+    cpu_percent: float | None = None
+
+
+def worker_heartbeat(
+    *, worker: WorkerProcess, session: WhatsAppSession, vitals: Vitals | None = None
+) -> bool:
     """A live worker's proof of life; returns True when it brings a worker marked down back.
 
     The stale check may have marked the worker (and its tenant) ERROR while it was silent:
     the first heartbeat after that records the recovery, with its own events.
     """
-    session_heartbeat(session=session)
+    vitals = vitals or Vitals()
+    at = timezone.now()
+    WhatsAppSession.objects.filter(pk=session.pk).update(
+        last_seen_at=at,
+        updated_at=at,
+        chat_list_ok=vitals.chat_list_ok,
+        last_page_event_at=vitals.last_page_event_at,
+    )
+    session.last_seen_at = at
+    WorkerProcess.objects.filter(pk=worker.pk).update(
+        browser_memory_mb=vitals.memory_mb, browser_cpu_percent=vitals.cpu_percent
+    )
     status = WorkerProcess.objects.filter(pk=worker.pk).values_list("status", flat=True).first()
     if status == WorkerProcess.Status.RUNNING:
         return False

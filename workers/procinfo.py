@@ -4,6 +4,7 @@ PSS splits shared pages between the processes sharing them, so a tree's sum is w
 really costs; RSS would count Chromium's shared pages again in every process.
 """
 
+import os
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -47,3 +48,19 @@ def pss_kib(pid: int) -> int:
 
 def tree_pss_mib(pid: int) -> float:
     return sum(pss_kib(p) for p in process_tree(pid)) / 1024
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    try:
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(pid))

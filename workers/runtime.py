@@ -20,6 +20,7 @@ from config.logging import mask_message_id
 from tenants import services as tenant_services
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
 from workers import services
+from workers.procinfo import tree_cpu_seconds, tree_pss_mib
 from workers.qr import qr_png_data_uri
 from workers.ratelimit import RateLimitPolicy, SendRateLimiter
 from workers.whatsapp import events
@@ -42,6 +43,7 @@ class WorkerConfig:
     browser_restarts: int
     max_send_attempts: int
     rate_limit: RateLimitPolicy
+    max_memory_mb: int = 0  # 0: no limit
 
     @classmethod
     def from_settings(cls) -> "WorkerConfig":
@@ -51,6 +53,7 @@ class WorkerConfig:
             conflict_takeover_seconds=settings.CONFLICT_TAKEOVER_SECONDS,
             browser_restarts=settings.WORKER_BROWSER_RESTARTS,
             max_send_attempts=settings.OUTBOUND_MAX_ATTEMPTS,
+            max_memory_mb=settings.WORKER_MAX_MEMORY_MB,
             rate_limit=RateLimitPolicy(
                 per_minute=settings.OUTBOUND_PER_MINUTE,
                 burst=settings.OUTBOUND_BURST,
@@ -106,6 +109,7 @@ class Worker:
         self._takeover_at: float | None = None
         self._restarts = 0
         self._thread_failure: str | None = None
+        self._last_cpu: tuple[float, float] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -124,8 +128,8 @@ class Worker:
         self.stop_requested = True
 
     def run(self) -> int:
-        self._start()
         try:
+            self._start()
             while not self.stop_requested:
                 self._step()
             if self._thread_failure:
@@ -150,7 +154,10 @@ class Worker:
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.limiter.sent_today = services.outbound_sent_since(tenant=self.tenant, since=midnight)
         self.log.info("worker starting", extra={"event": "worker_starting", "pid": os.getpid()})
-        self.client.start()
+        try:
+            self.client.start()
+        except BrowserGone as exc:
+            self._recover_browser(str(exc))
 
     def _shutdown(self, reason: str, code: int) -> None:
         failed = code != EXIT_OK
@@ -185,17 +192,26 @@ class Worker:
         return 1.0
 
     def _recover_browser(self, reason: str) -> None:
-        self._restarts += 1
-        self.log.warning(
-            "browser lost", extra={"event": "browser_lost", "reason": reason, "restart": self._restarts}
-        )
-        tenant_services.session_set_state(session=self.session, state=State.DISCONNECTED, reason=reason)
-        tenant_services.worker_record_error(worker=self.worker, reason=f"browser lost: {reason}")
-        self.client.stop()
-        if self._restarts > self.config.browser_restarts:
-            raise StopWorker(f"browser lost {self._restarts} times in a row: {reason}", EXIT_FAILED)
-        time.sleep(min(30.0, 2.0 ** (self._restarts - 1)))
-        self.client.start()
+        """Restart a lost browser, with backoff; give up after too many losses in a row."""
+        while True:
+            self._restarts += 1
+            self.log.warning(
+                "browser lost", extra={"event": "browser_lost", "reason": reason, "restart": self._restarts}
+            )
+            # A session that was connected is "connected but dead" until a new browser proves it.
+            was_up = self.session.state in (State.CONNECTED, State.PHONE_UNREACHABLE, State.DEGRADED)
+            state = State.DEGRADED if was_up else State.DISCONNECTED
+            tenant_services.session_set_state(session=self.session, state=state, reason=reason)
+            tenant_services.worker_record_error(worker=self.worker, reason=f"browser lost: {reason}")
+            self.client.stop(graceful=False)
+            if self._restarts > self.config.browser_restarts:
+                raise StopWorker(f"browser lost {self._restarts} times in a row: {reason}", EXIT_FAILED)
+            time.sleep(min(30.0, 2.0 ** (self._restarts - 1)))
+            try:
+                self.client.start()
+                return
+            except BrowserGone as exc:  # the new browser is no better: another loss
+                reason = str(exc)
 
     # --- page events -----------------------------------------------------------------------
 
@@ -309,14 +325,50 @@ class Worker:
             return
         self._next_heartbeat = now + self.config.heartbeat_seconds
         # Only a page whose chat list answers proves the session alive.
-        if not self.client.page_health().get("chatListAnswers"):
-            self.log.warning(
-                "chat list not answering; heartbeat skipped", extra={"event": "heartbeat_skipped"}
-            )
-            return
-        if tenant_services.worker_heartbeat(worker=self.worker, session=self.session):
+        health = self.client.page_health()
+        if not health.get("chatListAnswers"):
+            raise BrowserGone("the chat list stopped answering")
+        vitals = self._browser_vitals(health)
+        if tenant_services.worker_heartbeat(worker=self.worker, session=self.session, vitals=vitals):
             self.log.info("worker back after being marked down", extra={"event": "recovered"})
-        self.log.debug("heartbeat", extra={"event": "heartbeat"})
+        self.log.debug("heartbeat", extra={"event": "heartbeat", "memory_mb": vitals.memory_mb})
+        self._restart_if_too_big(vitals)
+
+    def _browser_vitals(self, health: dict) -> tenant_services.Vitals:
+        pid = self.client.browser_root_pid()
+        memory_mb = tree_pss_mib(pid) if pid else None
+        cpu_seconds, at = (tree_cpu_seconds(pid) if pid else 0.0), time.monotonic()
+        cpu_percent = None
+        if self._last_cpu is not None and pid:
+            spent, elapsed = cpu_seconds - self._last_cpu[0], at - self._last_cpu[1]
+            cpu_percent = round(max(0.0, spent) / elapsed * 100, 1) if elapsed > 0 else None
+        self._last_cpu = (cpu_seconds, at) if pid else None
+        last_event_ms = health.get("lastEventAt") or health.get("lastMutationAt")
+        return tenant_services.Vitals(
+            chat_list_ok=True,
+            last_page_event_at=datetime.fromtimestamp(last_event_ms / 1000, tz=UTC)
+            if last_event_ms
+            else None,
+            memory_mb=round(memory_mb, 1) if memory_mb is not None else None,
+            cpu_percent=cpu_percent,
+        )
+
+    def _restart_if_too_big(self, vitals: tenant_services.Vitals) -> None:
+        """Chromium grows over hours: past the limit, restart it while nothing is being sent."""
+        limit = self.config.max_memory_mb
+        if not limit or vitals.memory_mb is None or vitals.memory_mb <= limit:
+            return
+        if services.outbound_due_count(tenant=self.tenant):
+            return  # not a quiet moment: the queue first
+        reason = f"browser memory {vitals.memory_mb:.0f} MB over the {limit} MB limit"
+        self.log.warning(
+            "restarting the browser",
+            extra={"event": "memory_restart", "memory_mb": vitals.memory_mb, "limit_mb": limit},
+        )
+        tenant_services.worker_record_error(worker=self.worker, reason=reason)
+        self.client.stop()
+        self.client.start()
+        self._last_cpu = None
 
     def _maybe_send(self) -> None:
         if self.session.state != State.CONNECTED or self.stop_requested:

@@ -247,3 +247,11 @@ def outbound_sent_since(*, tenant: Tenant, since: datetime) -> int:
     return OutboundMessage.objects.filter(
         tenant=tenant, status=OutboundMessage.Status.SENT, sent_at__gte=since
     ).count()
+
+
+def outbound_due_count(*, tenant: Tenant) -> int:
+    return OutboundMessage.objects.filter(
+        tenant=tenant,
+        status__in=[OutboundMessage.Status.QUEUED, OutboundMessage.Status.SENDING],
+        next_attempt_at__lte=timezone.now(),
+    ).count()

@@ -102,6 +102,9 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._route(method, self._path())
         except SimulatorError as error:
             self._send_json({"error": error.message}, status=error.status)
+        except (BrokenPipeError, ConnectionResetError):
+            # The browser went away mid-request (killed, or a page that hung): nothing to answer.
+            logger.debug("simulator client went away", extra={"path": self._log_path()})
         except Exception:
             logger.exception("simulator request failed", extra={"path": self._log_path()})
             self._send_json({"error": "internal simulator error"}, status=500)
@@ -232,7 +235,9 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             "phone-offline": lambda: state.set_phone_offline(ref, True),
             "phone-online": lambda: state.set_phone_offline(ref, False),
             "logout": lambda: state.logout(ref),
-            "freeze": lambda: state.freeze(ref, self._json_body().get("mode", "stale")),
+            "freeze": lambda: state.freeze(
+                ref, self._json_body().get("mode", "stale"), until_reload=self._json_body().get("until_reload", False)
+            ),
             "unfreeze": lambda: state.unfreeze(ref),
         }
         if method != "POST" or action not in actions:

@@ -111,6 +111,8 @@ class Session:
     conflict: bool = False
     phone_offline: bool = False
     frozen: str | None = None
+    # Frozen only until the page is loaded again (a browser restart fixes it).
+    frozen_until_reload: bool = False
     logout_pending: bool = False
     chats: dict[str, Chat] = dataclasses.field(default_factory=dict)
     held: list[Message] = dataclasses.field(default_factory=list)

@@ -105,6 +105,9 @@ class SimulatorState:
                 session.start_qr_round(session.loading_until)
             if post_logout:
                 session.logout_pending = False
+            if session.frozen_until_reload:
+                # A page that hung is fixed by loading it again (what a browser restart does).
+                session.frozen, session.frozen_until_reload = None, False
             return payloads.page_payload(session, now, open_chat=None, after=0)
 
     def page_state(self, session_id: str, *, open_chat: str | None, after: int) -> dict:
@@ -310,10 +313,14 @@ class SimulatorState:
 
         return self._control(ref, self._linked_action(log_out))
 
-    def freeze(self, ref: str, mode: object) -> dict:
+    def freeze(self, ref: str, mode: object, *, until_reload: bool = False) -> dict:
         if mode not in FREEZE_MODES:
             raise BadRequest('mode must be "stale" or "hang"')
-        return self._control(ref, lambda session, now: setattr(session, "frozen", mode))
+
+        def apply(session: Session, now: float) -> None:
+            session.frozen, session.frozen_until_reload = mode, bool(until_reload)
+
+        return self._control(ref, apply)
 
     def unfreeze(self, ref: str) -> dict:
         return self._control(ref, lambda session, now: setattr(session, "frozen", None))

@@ -40,6 +40,7 @@ from workers.whatsapp.selectors import LOGGED_OUT_QUERY, SELECTORS, TEXTS
 logger = logging.getLogger(__name__)
 
 OBSERVER_JS = (Path(__file__).parent / "observer.js").read_text(encoding="utf-8")
+PAGE_LOAD_SECONDS = 60
 _DRAIN_JS = """
 const done = arguments[arguments.length - 1];
 if (!window.__waWorker) { done(null); return; }
@@ -127,11 +128,13 @@ class WhatsAppClient:
         # run_worker holds the tenant's session lock: a browser on this profile is an orphan.
         prepare_profile(self.profile_dir, kill_orphans=True)
         self._view, self._scanned = None, False
-        self._driver = self._launch()
-        self._driver.set_page_load_timeout(60)
-        self._driver.set_script_timeout(self.command_timeout)
-        self._driver.get(self.url)
-        self._install_observer()
+        try:
+            self._driver = self._launch()
+        except (WebDriverException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise BrowserGone(f"the browser did not start: {str(exc).strip()[:200]}") from exc
+        self._call(lambda: self._driver.set_page_load_timeout(PAGE_LOAD_SECONDS))
+        self._call(lambda: self._driver.set_script_timeout(self.command_timeout))
+        self._navigate(self.url)
         self.log.info(
             "browser started", extra={"event": "browser_started", "browser_pids": self.browser_pids()}
         )
@@ -170,19 +173,23 @@ class WhatsAppClient:
     def _launch(self) -> webdriver.Remote:
         options = self._options()
         if self.remote_url:
-            config = ClientConfig(self.remote_url, timeout=int(self.command_timeout) + 10)
+            config = ClientConfig(self.remote_url, timeout=int(self.command_timeout) + 2)
             return webdriver.Remote(command_executor=self.remote_url, options=options, client_config=config)
         # Its own session (process group), so stop() can kill the whole browser tree.
         self._service = Service(self.chromedriver_path, popen_kw={"start_new_session": True})
         driver = webdriver.Chrome(options=options, service=self._service)
         # A frozen page must not hang the worker forever: every command gets a deadline.
-        driver.command_executor._client_config.timeout = int(self.command_timeout) + 10
+        driver.command_executor._client_config.timeout = int(self.command_timeout) + 2
         return driver
 
-    def stop(self) -> None:
-        """Quit the browser and kill whatever is left of its process tree."""
+    def stop(self, *, graceful: bool = True) -> None:
+        """Quit the browser and kill whatever is left of its process tree.
+
+        ``graceful=False`` skips asking a browser that already stopped answering (it would
+        only time out again): its process group is killed at once.
+        """
         driver, self._driver = self._driver, None
-        if driver is not None:
+        if driver is not None and graceful:
             try:
                 driver.quit()
             except (WebDriverException, OSError) as exc:
@@ -194,6 +201,11 @@ class WhatsAppClient:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         self._service = None
+
+    def browser_root_pid(self) -> int | None:
+        """The chromedriver process: the browser tree hangs below it."""
+        process = self._service.process if self._service else None
+        return process.pid if process is not None and process.poll() is None else None
 
     def browser_pids(self) -> list[int]:
         """The chromedriver and every browser process in its group."""
@@ -217,6 +229,18 @@ class WhatsAppClient:
         return self._driver
 
     # --- reading the page ------------------------------------------------------------------
+
+    def _navigate(self, url: str) -> None:
+        """Load a page: a page load may take longer than any other command is allowed to."""
+        config = self.driver.command_executor._client_config
+        usual, config.timeout = config.timeout, PAGE_LOAD_SECONDS + 5
+        try:
+            self._call(lambda: self.driver.get(url))
+        except TimeoutException as exc:
+            raise BrowserGone(f"the page did not load within {PAGE_LOAD_SECONDS} s") from exc
+        finally:
+            config.timeout = usual
+        self._install_observer()
 
     def _install_observer(self) -> None:
         config = {"selectors": SELECTORS, "texts": TEXTS, "loggedOutQuery": LOGGED_OUT_QUERY}
@@ -371,8 +395,7 @@ class WhatsAppClient:
                 row.click()
                 return
         # Not in the list: open it by number, as WhatsApp's click-to-chat links do.
-        self._call(lambda: self.driver.get(urljoin(self.url, "send?" + urlencode({"phone": number}))))
-        self._install_observer()
+        self._navigate(urljoin(self.url, "send?" + urlencode({"phone": number})))
 
     def _wait_for_chat_or_invalid(self, timeout: float) -> WebElement:
         deadline = time.monotonic() + timeout

@@ -21,13 +21,12 @@ class ProfileInUse(RuntimeError):
 
 
 def _pid_alive(pid: int) -> bool:
+    """Running, that is: a zombie (killed, not yet reaped by its parent) holds nothing."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _is_browser(pid: int) -> bool:
