@@ -31,7 +31,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _check_database() -> str | None:
+def check_database() -> str | None:
     try:
         connection.ensure_connection()
         with connection.cursor() as cursor:
@@ -41,7 +41,7 @@ def _check_database() -> str | None:
     return None
 
 
-def _check_migrations() -> str | None:
+def check_migrations() -> str | None:
     global _migrations_applied
     if _migrations_applied:
         return None
@@ -53,7 +53,7 @@ def _check_migrations() -> str | None:
     return None
 
 
-def _check_log_dir() -> str | None:
+def check_log_dir() -> str | None:
     try:
         Path(settings.LOG_DIR).mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=settings.LOG_DIR, prefix=".ready-"):
@@ -67,10 +67,10 @@ def _check_log_dir() -> str | None:
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, str] = {}
-    database = _check_database()
+    database = check_database()
     checks["database"] = database or "ok"
-    checks["migrations"] = "skipped: no database" if database else (_check_migrations() or "ok")
-    checks["log_dir"] = _check_log_dir() or "ok"
+    checks["migrations"] = "skipped: no database" if database else (check_migrations() or "ok")
+    checks["log_dir"] = check_log_dir() or "ok"
     failed = [name for name, result in checks.items() if result != "ok"]
     body: dict = {"status": "fail" if failed else "ok", "failed": failed, "checks": checks}
     if not database:

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from tenants import health
 from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess
 from workers.models import OutboundMessage
 
@@ -62,6 +63,9 @@ def _by_status(family: GaugeMetricFamily, values: list[str], counts: dict[str, i
 
 class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
+        # Readiness as /readyz sees it (the database answered, or this scrape would have failed).
+        ready = health.check_migrations() is None and health.check_log_dir() is None
+        yield GaugeMetricFamily("whatsapp_ready", "1 when /readyz would say ready.", value=int(ready))
         yield from self._states()
         yield from self._per_worker()
         yield from self._queue()
