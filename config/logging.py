@@ -48,6 +48,14 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRS}
 
 
+_STANDARD_FIELDS = ("timestamp", "level", "logger", "message", "exc_info")
+
+
+def extra_field_names(record: dict) -> list[str]:
+    """The structured fields of a parsed JSON log line, beyond the standard ones."""
+    return [key for key in record if key not in _STANDARD_FIELDS]
+
+
 class JsonLineFormatter(JsonFormatter):
     """One JSON object per line: timestamp (ISO 8601 UTC), level, logger, message, extras."""
 

@@ -164,6 +164,9 @@ LOG_LEVEL = parse_log_level(env.str("LOG_LEVEL", default="INFO"))
 LOG_FORMAT = parse_log_format(env.str("LOG_FORMAT", default="pretty" if DEBUG else "json"))
 LOG_DIR = Path(env.str("LOG_DIR", default=str(BASE_DIR / "logs"))).resolve()
 LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+# Tenant log files rotate at this size; rotated files older than LOG_RETENTION_DAYS go.
+LOG_MAX_BYTES = env.int("LOG_MAX_BYTES", default=50 * 1024 * 1024)
+LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=14)
 
 
 # --- Workers -----------------------------------------------------------------------------

@@ -7,10 +7,12 @@ are found, so the cost follows what is asked for, not the file's size.
 import json
 import logging
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +85,66 @@ def tail(paths: list[Path], *, lines: int, line_filter: LineFilter) -> list[dict
                 if len(found) >= lines:
                     return list(reversed(found))
     return list(reversed(found))
+
+
+def _emit(raw: bytes, line_filter: LineFilter, write: Callable[[dict], None]) -> None:
+    if raw.strip():
+        record = parse_line(raw)
+        if line_filter.accepts(record):
+            write(record)
+
+
+def follow(
+    path: Path,
+    *,
+    line_filter: LineFilter,
+    write: Callable[[dict], None],
+    stop: threading.Event,
+    poll_seconds: float = 0.25,
+) -> None:
+    """Print lines as they are appended, across rotations, until ``stop`` is set.
+
+    A rotation renames the file and starts a new one: what was left in the old file is
+    read to its end first, then the new file is followed from its start, so no line is
+    skipped or printed twice.
+    """
+    handle = _open_when_there(path, stop, poll_seconds)
+    if handle is None:
+        return
+    handle.seek(0, os.SEEK_END)
+    pending = b""
+    try:
+        while not stop.is_set():
+            chunk = handle.read()
+            if chunk:
+                *complete, pending = (pending + chunk).split(b"\n")
+                for raw in complete:
+                    _emit(raw, line_filter, write)
+                continue
+            if _rotated(path, handle):
+                handle.close()
+                handle = _open_when_there(path, stop, poll_seconds)
+                if handle is None:
+                    return
+                continue
+            stop.wait(poll_seconds)
+    finally:
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+def _rotated(path: Path, handle: BinaryIO) -> bool:
+    try:
+        current = path.stat()
+    except FileNotFoundError:
+        return True
+    return current.st_ino != os.fstat(handle.fileno()).st_ino or current.st_size < handle.tell()
+
+
+def _open_when_there(path: Path, stop: threading.Event, poll_seconds: float) -> BinaryIO | None:
+    while not stop.is_set():
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            stop.wait(poll_seconds)
+    return None

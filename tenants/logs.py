@@ -6,7 +6,10 @@ services' status changes alike end up in the tenant's file, each once.
 """
 
 import logging
+import logging.handlers
+import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -27,18 +30,47 @@ class TenantLogAdapter(logging.LoggerAdapter):
         return msg, kwargs
 
 
-class TenantFileHandler(logging.FileHandler):
-    """Writes the records of one tenant, and only those, to its file as JSON lines."""
+class TenantFileHandler(logging.handlers.RotatingFileHandler):
+    """Writes the records of one tenant, and only those, to its file as JSON lines.
+
+    The file is rotated by size (LOG_MAX_BYTES) to ``<tenant_id>.log.<UTC time>``, and rotated
+    files older than LOG_RETENTION_DAYS are deleted. The tenant's worker is the file's one
+    writer, so a rotation never loses or interleaves a line.
+    """
 
     def __init__(self, tenant_id: uuid.UUID) -> None:
         self.tenant_id = str(tenant_id)
         path = tenant_log_path(tenant_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(path, encoding="utf-8")
+        super().__init__(path, maxBytes=settings.LOG_MAX_BYTES, encoding="utf-8")
         self.setFormatter(JsonLineFormatter())
 
     def filter(self, record: logging.LogRecord) -> bool:
         return getattr(record, "tenant_id", None) == self.tenant_id and super().filter(record)
+
+    def doRollover(self) -> None:
+        if self.stream:
+            self.stream.close()
+            self.stream = None
+        base = Path(self.baseFilename)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        if base.exists():
+            base.rename(base.with_name(f"{base.name}.{stamp}"))
+        delete_expired_logs(base)
+        self.stream = self._open()
+
+
+def rotated_logs(path: Path) -> list[Path]:
+    """A log file's rotated copies, newest first (their names end in a sortable UTC time)."""
+    return sorted(path.parent.glob(f"{path.name}.*"), reverse=True)
+
+
+def delete_expired_logs(path: Path) -> int:
+    cutoff = time.time() - settings.LOG_RETENTION_DAYS * 86400
+    expired = [old for old in rotated_logs(path) if old.stat().st_mtime < cutoff]
+    for old in expired:
+        old.unlink(missing_ok=True)
+    return len(expired)
 
 
 def parse_tenant_id(value: object) -> uuid.UUID:

@@ -1,0 +1,89 @@
+"""``python manage.py tenant_logs <tenant> [-n 200] [--level WARNING] [--since 1h] [--grep TEXT]
+[--follow] [--json]``: a tenant's log, from the end, across rotated files."""
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from config.logging import extra_field_names
+from tenants.logfiles import LEVELS, LineFilter, follow, tail
+from tenants.logs import InvalidTenantId, parse_tenant_id, rotated_logs, tenant_log_path
+from tenants.models import Tenant
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(value: str) -> datetime:
+    """``90s``, ``15m``, ``1h``, ``2d`` ago, or an ISO time with a zone."""
+    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in AGE_UNITS:
+        return timezone.now() - timedelta(seconds=int(value[:-1]) * AGE_UNITS[value[-1]])
+    moment = parse_datetime(value)
+    if moment is None or moment.tzinfo is None:
+        raise CommandError(f"--since: an age like 15m, 1h, 2d or an ISO time with a zone; got {value!r}")
+    return moment
+
+
+def pretty(record: dict) -> str:
+    moment = str(record.get("timestamp", ""))[11:23]
+    fields = "  ".join(f"{key}={record[key]}" for key in extra_field_names(record))
+    line = f"{moment} {record.get('level', ''):<7} {record.get('logger', '')}: {record.get('message', '')}"
+    line = f"{line}  {fields}" if fields else line
+    if record.get("exc_info"):
+        line = f"{line}\n{record['exc_info']}"
+    return line
+
+
+class Command(BaseCommand):
+    help = "Show a tenant's log lines from the end of its file (and its rotated files)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("tenant", help="the tenant's id (a UUID)")
+        parser.add_argument("-n", "--lines", type=int, default=200)
+        parser.add_argument("--level", choices=list(LEVELS), type=str.upper, help="this level and above")
+        parser.add_argument("--since", help="an age (15m, 1h, 2d) or an ISO time")
+        parser.add_argument("--grep", default="", help="only lines containing this text")
+        parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+        parser.add_argument("--json", action="store_true", help="print the raw JSON lines")
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            tenant_id = parse_tenant_id(options["tenant"])
+        except InvalidTenantId as exc:
+            raise CommandError(str(exc)) from exc
+        if not Tenant.objects.filter(pk=tenant_id).exists():
+            raise CommandError(f"no tenant with id {tenant_id}")
+        if options["lines"] < 0:
+            raise CommandError("-n must be 0 or more")
+        line_filter = LineFilter(
+            min_level=LEVELS.get(options["level"] or "", 0),
+            since=parse_since(options["since"]) if options["since"] else None,
+            grep=options["grep"],
+        )
+        path = tenant_log_path(tenant_id)
+        write = self._writer(as_json=options["json"])
+        for record in tail([path, *rotated_logs(path)], lines=options["lines"], line_filter=line_filter):
+            write(record)
+        if options["follow"]:
+            self._follow(path, line_filter, write)
+
+    def _writer(self, *, as_json: bool) -> Callable[[dict], None]:
+        def write(record: dict) -> None:
+            self.stdout.write(json.dumps(record, ensure_ascii=False) if as_json else pretty(record))
+            self.stdout.flush()
+
+        return write
+
+    def _follow(self, path: Path, line_filter: LineFilter, write: Callable[[dict], None]) -> None:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        follow(path, line_filter=line_filter, write=write, stop=stop)
+        sys.stdout.flush()
