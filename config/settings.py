@@ -258,7 +258,13 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1
 # --- Cron (django-crontab) -----------------------------------------------------------------
 CRONJOBS = [
     ("* * * * *", "workers.cron.check_stale_workers"),
+    ("17 3 * * *", "workers.cron.purge_old_data"),
 ]
+# Retention in the database (the daily purge). Timeline events feed the 7-day uptime, so
+# they are kept at least 8 days.
+MESSAGE_LOG_RETENTION_DAYS = _positive_int("MESSAGE_LOG_RETENTION_DAYS", 365)
+WORKER_EVENT_RETENTION_DAYS = max(8, _positive_int("WORKER_EVENT_RETENTION_DAYS", 180))
+OUTBOUND_RETENTION_DAYS = _positive_int("OUTBOUND_RETENTION_DAYS", 90)
 # Put before each cron command, e.g. `ENV_FILE=/etc/whatsapp-platform.env`.
 CRONTAB_COMMAND_PREFIX = env.str("CRONTAB_COMMAND_PREFIX", default="")
 CRONTAB_COMMENT = "whatsapp-platform"

@@ -1,0 +1,98 @@
+"""Database retention: old message logs, timeline events and finished outbound messages.
+
+Rows go in small batches, each its own short transaction, so a purge of millions never
+holds long locks; two purges at once can't delete a row twice (a delete finds it or not).
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from tenants.models import MessageLog, WorkerEvent
+from workers.models import OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    what: str
+    cutoff: datetime
+    matched: int  # what a dry run would delete
+    deleted: int
+    batches: int
+    took_ms: float
+
+
+def _purge(
+    *, what: str, queryset: models.QuerySet, field: str, days: int, batch_size: int, dry_run: bool
+) -> PurgeResult:
+    if days < 1:
+        raise ValueError("--older-than must be at least 1 day")
+    started = time.perf_counter()
+    cutoff = timezone.now() - timedelta(days=days)
+    old = queryset.filter(**{f"{field}__lt": cutoff})
+    if dry_run:
+        return PurgeResult(what, cutoff, old.count(), 0, 0, (time.perf_counter() - started) * 1000)
+    deleted = batches = 0
+    while True:
+        ids = list(old.order_by(field).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        with transaction.atomic():
+            deleted += (
+                queryset.model.objects.filter(pk__in=ids).delete()[1].get(queryset.model._meta.label, 0)
+            )
+        batches += 1
+    took_ms = (time.perf_counter() - started) * 1000
+    logger.info(
+        "purged",
+        extra={
+            "what": what,
+            "deleted": deleted,
+            "batches": batches,
+            "older_than_days": days,
+            "took_ms": round(took_ms),
+        },
+    )
+    return PurgeResult(what, cutoff, deleted, deleted, batches, took_ms)
+
+
+def message_logs_purge(*, days: int, batch_size: int = 5000, dry_run: bool = False) -> PurgeResult:
+    return _purge(
+        what="message logs",
+        queryset=MessageLog.objects.all(),
+        field="created_at",
+        days=days,
+        batch_size=batch_size,
+        dry_run=dry_run,
+    )
+
+
+def worker_events_purge(*, days: int, batch_size: int = 5000, dry_run: bool = False) -> PurgeResult:
+    return _purge(
+        what="worker events",
+        queryset=WorkerEvent.objects.all(),
+        field="created_at",
+        days=days,
+        batch_size=batch_size,
+        dry_run=dry_run,
+    )
+
+
+def outbound_messages_purge(*, days: int, batch_size: int = 5000, dry_run: bool = False) -> PurgeResult:
+    finished = OutboundMessage.objects.filter(
+        status__in=[OutboundMessage.Status.SENT, OutboundMessage.Status.FAILED]
+    )
+    return _purge(
+        what="sent and failed outbound messages",
+        queryset=finished,
+        field="updated_at",
+        days=days,
+        batch_size=batch_size,
+        dry_run=dry_run,
+    )
