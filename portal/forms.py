@@ -1,0 +1,91 @@
+"""The portal's forms: they shape and check input; the services do the writing."""
+
+import logging
+import uuid
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from workers.models import ReplyRule
+from workers.services import normalize_number, validate_text
+
+logger = logging.getLogger(__name__)
+
+MAX_SETUP_NOTES = 2000
+FORM_EXPIRED = "This form has expired; please fill it in again."
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's login form, asking for what our users sign in with: their email."""
+
+    username = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password don't match an account. Check both and try again.",
+    }
+
+    def clean_username(self) -> str:
+        # Accounts are stored lowercased (UserManager.create_user); phones capitalise.
+        return self.cleaned_data["username"].lower()
+
+
+class SendForm(forms.Form):
+    to_number = forms.CharField(
+        label="To (phone number)",
+        required=False,
+        max_length=64,
+        help_text="In international format, like +1 555 123 4567.",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    # Not required and not stripped here: the service's own checks word the errors.
+    text = forms.CharField(
+        label="Message", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    # One token per form shown: pressing Send twice queues the message once.
+    token = forms.UUIDField(
+        widget=forms.HiddenInput, error_messages={"required": FORM_EXPIRED, "invalid": FORM_EXPIRED}
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
+
+    # The same checks the queue applies, so each error shows beside its own field.
+    def clean_to_number(self) -> str:
+        return normalize_number(self.cleaned_data["to_number"])
+
+    def clean_text(self) -> str:
+        return validate_text(self.cleaned_data["text"])
+
+
+class ReplyRuleForm(forms.ModelForm):
+    class Meta:
+        model = ReplyRule
+        fields = ["name", "match_type", "pattern", "reply_text", "priority", "enabled"]
+        labels = {
+            "name": "Name (for you)",
+            "match_type": "Match",
+            "pattern": "Keyword or pattern",
+            "reply_text": "Reply",
+        }
+        help_texts = {
+            "pattern": "A keyword matches as a whole word, ignoring case; a regular expression matches "
+            "anywhere in the text.",
+        }
+        widgets = {"reply_text": forms.Textarea(attrs={"rows": 4})}
+
+
+class SetupRequestForm(forms.Form):
+    notes = forms.CharField(
+        label="What do you need?",
+        required=False,
+        max_length=MAX_SETUP_NOTES,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional: for example the phone number to link, or a good time to call you.",
+    )

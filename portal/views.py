@@ -1,0 +1,318 @@
+"""The tenant portal's pages: each checks access, validates, calls a service, renders.
+
+Every view gets its tenant from ``tenant_required`` (who is signed in), and every object a
+URL names is fetched filtered by that tenant, so another tenant's id is simply not found.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal import services, wording
+from portal.access import tenant_required
+from portal.forms import ReplyRuleForm, SendForm, SetupRequestForm
+from tenants.formatting import humanize_age
+from tenants.models import SetupRequest, Tenant, WhatsAppSession, WorkerEvent
+from tenants.selectors import (
+    BadPageRequest,
+    message_log_page,
+    parse_direction,
+    parse_limit,
+    session_uptime,
+    tenant_timeline,
+)
+from tenants.services import setup_request_create
+from workers.models import OutboundMessage, ReplyRule
+from workers.services import IdempotencyConflict, outbound_enqueue
+
+logger = logging.getLogger(__name__)
+
+# The portal API the dashboard polls (portal/api_urls.py): the signed-in user's own tenant.
+STATUS_API_URL = "/api/portal/tenant/current/status"
+QR_API_URL = "/api/portal/tenant/current/qr"
+POLL_MILLISECONDS = 2000
+QUEUE_SHOWN = 50
+SETUP_REQUESTS_SHOWN = 50
+HISTORY_KINDS = [
+    WorkerEvent.Kind.SESSION_STATE,
+    WorkerEvent.Kind.WORKER_STATUS,
+    WorkerEvent.Kind.STALE_MARKED,
+    WorkerEvent.Kind.ERROR,
+]
+
+
+def _page(
+    request: HttpRequest,
+    template: str,
+    *,
+    tenant: Tenant,
+    section: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        f"portal/{template}",
+        {"tenant": tenant, "section": section, **(context or {})},
+        status=status,
+    )
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+def _qr_context(session: WhatsAppSession) -> dict[str, Any] | None:
+    if session.state != WhatsAppSession.State.QR or not session.last_qr_data_uri:
+        return None
+    lifetime = settings.QR_EXPECTED_LIFETIME_SECONDS
+    age = (timezone.now() - session.qr_issued_at).total_seconds() if session.qr_issued_at else 0
+    expires_in = max(int(lifetime - age), 0)
+    count_words, countdown_words = wording.qr_caption(
+        count=session.qr_refresh_count, max_count=settings.QR_MAX_REFRESHES, expires_in=expires_in
+    )
+    return {
+        "data_uri": session.last_qr_data_uri,
+        "count": session.qr_refresh_count,
+        "expires_in": expires_in,
+        "count_words": count_words,
+        "countdown_words": countdown_words,
+    }
+
+
+@tenant_required
+def dashboard(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    session, worker = tenant.session, tenant.worker
+    changed_at = timezone.localtime(session.state_changed_at)
+    live_config = {
+        **wording.dashboard_wording(),
+        "statusUrl": STATUS_API_URL,
+        "qrUrl": QR_API_URL,
+        "pollMs": POLL_MILLISECONDS,
+        "timeZone": settings.TIME_ZONE,
+    }
+    context = {
+        "session": session,
+        "state": wording.session_state_words(session.state, since=changed_at),
+        "heartbeat": humanize_age(session.heartbeat_age()),
+        "worker_words": wording.worker_words(worker.status),
+        "tenant_words": wording.tenant_words(tenant.status),
+        "problem": wording.reason_words(worker.last_error) or wording.NO_PROBLEM,
+        "qr": _qr_context(session),
+        "live_config": live_config,
+    }
+    return _page(request, "dashboard.html", tenant=tenant, section="dashboard", context=context)
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+def _messages_link(request: HttpRequest, before: str | None = None) -> str:
+    """The messages page with the same filters, from ``before`` (or the newest)."""
+    params = {key: request.GET[key] for key in ("direction", "q", "limit") if request.GET.get(key)}
+    if before:
+        params["before"] = before
+    path = reverse("portal:messages")
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+@tenant_required
+def message_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    query = request.GET
+    context: dict[str, Any] = {
+        "direction": query.get("direction", ""),
+        "q": query.get("q", ""),
+        "paged": bool(query.get("before")),
+    }
+    try:
+        page = message_log_page(
+            tenant=tenant,
+            limit=parse_limit(query.get("limit")),
+            before=query.get("before") or None,
+            direction=parse_direction(query.get("direction")),
+            q=query.get("q", ""),
+        )
+    except BadPageRequest as exc:
+        context["error"] = str(exc)
+        return _page(request, "messages.html", tenant=tenant, section="messages", context=context, status=400)
+    context.update(
+        page=page,
+        older_url=_messages_link(request, page.next_cursor) if page.next_cursor else None,
+        newest_url=_messages_link(request),
+    )
+    return _page(request, "messages.html", tenant=tenant, section="messages", context=context)
+
+
+# --- Send ----------------------------------------------------------------------------------
+
+
+def _send_page(request: HttpRequest, tenant: Tenant, form: SendForm, status: int = 200) -> HttpResponse:
+    queue = OutboundMessage.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:QUEUE_SHOWN]
+    context = {"form": form, "queue": queue}
+    return _page(request, "send.html", tenant=tenant, section="send", context=context, status=status)
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def send(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    if request.method != "POST":
+        return _send_page(request, tenant, SendForm())
+    form = SendForm(request.POST)
+    if not form.is_valid():
+        return _send_page(request, tenant, form, status=400)
+    data = form.cleaned_data
+    try:
+        message, created = outbound_enqueue(
+            tenant=tenant,
+            to_number=data["to_number"],
+            text=data["text"],
+            source=OutboundMessage.Source.PORTAL,
+            idempotency_key=f"portal:{data['token']}",
+        )
+    except IdempotencyConflict:
+        # The same form sent again with other content (Back, edit, Send): offer a new token.
+        fresh = SendForm({**request.POST.dict(), "token": str(uuid.uuid4())})
+        fresh.is_valid()
+        fresh.add_error(
+            None,
+            "This form was already used for another message. Check the queue below, then press Send again.",
+        )
+        return _send_page(request, tenant, fresh, status=400)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _send_page(request, tenant, form, status=400)
+    if created:
+        messages.success(request, f"Your message to +{message.to_number} is queued.")
+    else:
+        messages.info(request, "That message was already queued; it will be sent once.")
+    return redirect("portal:send")
+
+
+# --- Reply rules ---------------------------------------------------------------------------
+
+
+def _rule_of(tenant: Tenant, rule_id: uuid.UUID) -> ReplyRule:
+    return get_object_or_404(ReplyRule, tenant=tenant, pk=rule_id)
+
+
+@tenant_required
+def rule_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    rules = ReplyRule.objects.filter(tenant=tenant).order_by("priority", "created_at")
+    return _page(request, "rules.html", tenant=tenant, section="rules", context={"rules": rules})
+
+
+def _rule_form_page(
+    request: HttpRequest, tenant: Tenant, form: ReplyRuleForm, rule: ReplyRule | None, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "rule": rule}
+    return _page(request, "rule_form.html", tenant=tenant, section="rules", context=context, status=status)
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def rule_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = ReplyRuleForm(request.POST or None)
+    if request.method != "POST":
+        return _rule_form_page(request, tenant, form, None)
+    if form.is_valid():
+        try:
+            rule = services.reply_rule_create(tenant=tenant, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Rule “{rule}” added.")
+            return redirect("portal:rules")
+    return _rule_form_page(request, tenant, form, None, status=400)
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> HttpResponse:
+    rule = _rule_of(tenant, rule_id)
+    form = ReplyRuleForm(request.POST or None, instance=rule)
+    if request.method != "POST":
+        return _rule_form_page(request, tenant, form, rule)
+    if form.is_valid():
+        try:
+            services.reply_rule_update(rule=rule, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Rule “{rule}” saved.")
+            return redirect("portal:rules")
+    return _rule_form_page(request, tenant, form, rule, status=400)
+
+
+@tenant_required
+@require_POST
+def rule_toggle(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> HttpResponse:
+    rule = _rule_of(tenant, rule_id)
+    # The button says which way: two clicks (or two tabs) can't flip it back by accident.
+    wanted = request.POST.get("enabled")
+    if wanted not in ("0", "1"):
+        return HttpResponse("Say whether to switch the rule on (enabled=1) or off (enabled=0).", status=400)
+    services.reply_rule_set_enabled(rule=rule, enabled=wanted == "1")
+    messages.success(request, f"Rule “{rule}” is {'on' if rule.enabled else 'off'}.")
+    return redirect("portal:rules")
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def rule_delete(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> HttpResponse:
+    rule = _rule_of(tenant, rule_id)
+    if request.method != "POST":
+        return _page(request, "rule_delete.html", tenant=tenant, section="rules", context={"rule": rule})
+    name = str(rule)
+    services.reply_rule_delete(rule=rule)
+    messages.success(request, f"Rule “{name}” deleted.")
+    return redirect("portal:rules")
+
+
+# --- History -------------------------------------------------------------------------------
+
+
+@tenant_required
+def history(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    now = timezone.now()
+    events = tenant_timeline(tenant=tenant, kinds=HISTORY_KINDS)
+    context = {
+        "entries": wording.timeline_entries(events, now),
+        "uptime_day": wording.uptime_words(
+            session_uptime(tenant=tenant, window=timedelta(hours=24), now=now)
+        ),
+        "uptime_week": wording.uptime_words(session_uptime(tenant=tenant, window=timedelta(days=7), now=now)),
+    }
+    return _page(request, "history.html", tenant=tenant, section="history", context=context)
+
+
+# --- Setup ---------------------------------------------------------------------------------
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = SetupRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                setup_request_create(tenant=tenant, user=request.user, notes=form.cleaned_data["notes"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Thanks — we have your request and will be in touch.")
+                return redirect(reverse("portal:setup"))
+        status = 400
+    requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:SETUP_REQUESTS_SHOWN]
+    context = {"form": form, "requests": requests}
+    return _page(request, "setup.html", tenant=tenant, section="setup", context=context, status=status)

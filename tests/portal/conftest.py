@@ -1,0 +1,96 @@
+"""Fixtures for the portal: signed-in clients, another tenant's user, and a real browser."""
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client, override_settings
+from pytest_django.live_server_helper import LiveServer
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+
+from tenants import services
+from tenants.models import Tenant, User
+from tests.workers.conftest import simulator, start_simulator, start_worker, worker_env  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--window-size=1280,900",
+    "--no-first-run",
+    "--lang=en-US",
+)
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def other_user(other_tenant: Tenant) -> User:
+    return services.user_create_tenant_user(
+        tenant=other_tenant, email="owner@florist.test", password="another pass phrase"
+    )
+
+
+@pytest.fixture
+def owner(client: Client, tenant_user: User) -> Client:
+    """The client, signed in as the tenant's own user."""
+    client.force_login(tenant_user)
+    return client
+
+
+@pytest.fixture
+def intruder(client: Client, other_user: User) -> Client:
+    """The client, signed in as a user of another tenant."""
+    client.force_login(other_user)
+    return client
+
+
+@pytest.fixture(scope="module")
+def portal_server(django_db_setup: None) -> Iterator[LiveServer]:
+    """pytest-django's live server (static files served), reachable over plain HTTP.
+
+    The suite runs on production settings, whose HTTPS redirect and secure-only cookies a
+    browser on http://localhost can't follow; they are read when the server's middleware
+    loads, so they are switched off before it starts (and only for the module using it).
+    """
+    with override_settings(SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False):
+        server = LiveServer("localhost")
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'portal-browser'}")
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    yield driver
+    with contextlib.suppress(WebDriverException, OSError):
+        driver.quit()
+
+
+@pytest.fixture
+def phone_size() -> Callable[[webdriver.Chrome], contextlib.AbstractContextManager[None]]:
+    """Show the page as a 390 x 844 phone does, for the duration of a ``with`` block."""
+
+    @contextlib.contextmanager
+    def emulate(driver: webdriver.Chrome) -> Iterator[None]:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+        )
+        try:
+            yield
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    return emulate

@@ -1,0 +1,106 @@
+import re
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage
+from workers.services import outbound_enqueue
+
+URL = reverse("portal:send")
+
+
+def token_on(page) -> str:
+    return re.search(r'name="token" value="([0-9a-f-]+)"', page.content.decode()).group(1)
+
+
+def test_it_queues_a_message_from_the_form_and_lists_it(owner, tenant):
+    token = token_on(owner.get(URL))
+    response = owner.post(
+        URL, {"to_number": "+1 555-123-4567", "text": "Your order is ready", "token": token}
+    )
+    assert response.status_code == 302
+    message = OutboundMessage.objects.get(tenant=tenant)
+    assert (message.to_number, message.text, message.source) == (
+        "15551234567",
+        "Your order is ready",
+        "PORTAL",
+    )
+    page = owner.get(URL).content.decode()
+    assert "Your message to +15551234567 is queued." in page
+    assert "Your order is ready" in page and "Queued" in page
+
+
+def test_it_gives_each_form_its_own_token(owner):
+    assert token_on(owner.get(URL)) != token_on(owner.get(URL))
+
+
+def test_it_queues_once_when_the_same_form_is_sent_twice(owner, tenant):
+    form = {"to_number": "15551234567", "text": "Only once please", "token": str(uuid.uuid4())}
+    owner.post(URL, form)
+    again = owner.post(URL, form, follow=True)
+    assert OutboundMessage.objects.filter(tenant=tenant).count() == 1
+    assert "already queued" in again.content.decode()
+
+
+def test_it_refuses_to_reuse_a_form_for_another_message_and_offers_a_fresh_one(owner, tenant):
+    token = str(uuid.uuid4())
+    owner.post(URL, {"to_number": "15551234567", "text": "first", "token": token})
+    response = owner.post(URL, {"to_number": "15551234567", "text": "edited after Back", "token": token})
+    assert response.status_code == 400
+    assert "already used for another message" in response.content.decode()
+    assert token_on(response) != token
+    assert OutboundMessage.objects.filter(tenant=tenant).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("to_number", "text", "error"),
+    [
+        ("12ab", "hello", "A phone number is 7 to 15 digits in international format"),
+        ("", "hello", "A phone number is 7 to 15 digits in international format"),
+        ("15551234567", "", "The message is empty."),
+        ("15551234567", "   \n ", "The message is empty."),
+        ("15551234567", "x" * (MAX_MESSAGE_LENGTH + 1), f"the limit is {MAX_MESSAGE_LENGTH}"),
+    ],
+)
+def test_it_shows_why_a_message_cant_be_queued_and_queues_nothing(owner, tenant, to_number, text, error):
+    response = owner.post(URL, {"to_number": to_number, "text": text, "token": str(uuid.uuid4())})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not OutboundMessage.objects.filter(tenant=tenant).exists()
+
+
+def test_it_asks_to_send_again_when_the_form_has_no_token(owner, tenant):
+    response = owner.post(URL, {"to_number": "15551234567", "text": "hi"})
+    assert "This form has expired" in response.content.decode()
+    assert not OutboundMessage.objects.exists()
+
+
+def test_it_shows_each_queued_messages_status_tries_error_and_sent_time(owner, tenant):
+    sent, _ = outbound_enqueue(tenant=tenant, to_number="15550000001", text="went out")
+    failed, _ = outbound_enqueue(tenant=tenant, to_number="15550000002", text="bounced")
+    OutboundMessage.objects.filter(pk=sent.pk).update(status="SENT", attempts=1, sent_at=timezone.now())
+    OutboundMessage.objects.filter(pk=failed.pk).update(
+        status="FAILED", attempts=5, last_error="number is invalid"
+    )
+    body = owner.get(URL).content.decode()
+    sent_row = re.search(rf'data-outbound="{sent.pk}".*?</tr>', body, re.S).group(0)
+    failed_row = re.search(rf'data-outbound="{failed.pk}".*?</tr>', body, re.S).group(0)
+    assert "Sent" in sent_row and ">1<" in sent_row and "—" not in sent_row.split('data-label="Sent"')[1]
+    assert "Failed" in failed_row and ">5<" in failed_row and "number is invalid" in failed_row
+
+
+def test_it_shows_queued_text_escaped(owner, tenant):
+    outbound_enqueue(tenant=tenant, to_number="15551234567", text="<script>alert(1)</script>")
+    body = owner.get(URL).content.decode()
+    assert "&lt;script&gt;" in body
+    assert "<script>alert" not in body
+
+
+def test_it_shows_only_the_latest_fifty(owner, tenant):
+    for number in range(52):
+        outbound_enqueue(tenant=tenant, to_number="15551234567", text=f"bulk {number:02d}")
+    body = owner.get(URL).content.decode()
+    assert body.count("data-outbound=") == 50
+    assert "bulk 51" in body and "bulk 00" not in body
