@@ -47,8 +47,8 @@ def fill(rows: int, tenants: int) -> None:
                 """
                 INSERT INTO tenants_messagelog (id, tenant_id, direction, from_number, to_number,
                                                 message_text, wa_message_id, created_at)
-                SELECT gen_random_uuid(), %s, CASE WHEN g % 2 = 0 THEN 'IN' ELSE 'OUT' END,
-                       '1555' || lpad((g % 10000000)::text, 7, '0'), '', 'message number ' || g,
+                SELECT gen_random_uuid(), %s, CASE WHEN g %% 2 = 0 THEN 'IN' ELSE 'OUT' END,
+                       '1555' || lpad((g %% 10000000)::text, 7, '0'), '', 'message number ' || g,
                        'false_' || g || '@c.us_' || md5(g::text), now() - g * interval '1 second'
                 FROM generate_series(1, %s) AS g
                 """,
@@ -71,7 +71,7 @@ def run() -> None:
     from django.test import Client
 
     from tenants.models import MessageLog
-    from tenants.selectors import encode_cursor
+    from tenants.selectors import encode_cursor, message_log_page
     from tenants.services import user_create_tenant_user
 
     rows = int(os.environ.get("BENCH_MESSAGE_ROWS", "5000000"))
@@ -81,7 +81,7 @@ def run() -> None:
         f"(filled {MessageLog.objects.count():,} rows in {time.perf_counter() - started:.0f} s)", flush=True
     )
     user = user_create_tenant_user(tenant=tenant, email="bench@example.com", password="bench password 1")
-    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    client = Client(SERVER_NAME="localhost", HTTP_X_FORWARDED_PROTO="https")
     client.force_login(user)
     newest = MessageLog.objects.filter(tenant=tenant).order_by("-created_at", "-id")
     deep_row = newest[DEPTH * PAGE - 1]
@@ -100,20 +100,25 @@ def run() -> None:
     def offset(skip: int) -> None:
         assert len(list(newest[skip : skip + PAGE])) == PAGE
 
+    def keyset(before: str = "") -> None:
+        assert len(message_log_page(tenant=tenant, limit=PAGE, before=before or None).messages) == PAGE
+
     measurements = [
         ("OFFSET query, first page (baseline)", timed(lambda: offset(0))),
+        ("keyset query, first page", timed(keyset)),
         ("API, first page", timed(api)),
         ("Messages page, first page", timed(page)),
         (f"OFFSET query, {DEPTH:,} pages deep (baseline)", timed(lambda: offset(DEPTH * PAGE))),
+        (f"keyset query, {DEPTH:,} pages deep", timed(lambda: keyset(cursor))),
         (f"API, {DEPTH:,} pages deep", timed(lambda: api(cursor))),
         (f"Messages page, {DEPTH:,} pages deep", timed(lambda: page(cursor))),
     ]
     first_base = summary(measurements[0][1])[0]
-    deep_base = summary(measurements[3][1])[0]
+    deep_base = summary(measurements[4][1])[0]
     rows_out = []
     for index, (label, samples) in enumerate(measurements):
         median, p95 = summary(samples)
-        base = first_base if index < 3 else deep_base
+        base = first_base if index < 4 else deep_base
         rows_out.append(
             (label, f"median {median * 1000:7.1f} ms, p95 {p95 * 1000:7.1f} ms", f"{median / base:.2f}x")
         )
