@@ -89,7 +89,11 @@ def message_log_page(
         queryset = _search(queryset, q)
     if before:
         created_at, message_id = decode_cursor(before)
-        queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=message_id))
+        # The first condition is implied by the second, but the planner can start an index
+        # range scan from it; the OR alone would make it scan from the newest row.
+        queryset = queryset.filter(created_at__lte=created_at).filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=message_id)
+        )
     rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

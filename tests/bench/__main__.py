@@ -1,8 +1,9 @@
 """``make bench``: every benchmark, one after the other."""
 
-from tests.bench import pagination, stale, worker
+from tests.bench import logs, pagination, stale, worker
 
 if __name__ == "__main__":
+    logs.main()
     stale.main()
     pagination.main()
     worker.main()
