@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tenants import health, metrics
+from tenants import admin_views, health, metrics
 
 admin.site.site_header = "WhatsApp platform operations"
 admin.site.site_title = "WhatsApp platform"
 admin.site.index_title = "Tenants, workers and sessions"
 
 urlpatterns = [
+    path("admin/operations/", admin_views.operations, name="admin-operations"),
+    path("admin/tenants/tenant/<uuid:tenant_id>/logs/", admin_views.tenant_logs, name="admin-tenant-logs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

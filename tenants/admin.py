@@ -33,7 +33,7 @@ from tenants.models import (
 from workers import orchestration
 
 # Colours of the status badges, by value; anything unlisted is grey.
-_BADGE_COLOURS = {
+BADGE_COLOURS = {
     "ACTIVE": "ok",
     "RUNNING": "ok",
     "CONNECTED": "ok",
@@ -61,7 +61,7 @@ _BADGE_COLOURS = {
 
 
 def badge(value: str, label: str) -> str:
-    return format_html('<span class="badge badge-{}">{}</span>', _BADGE_COLOURS.get(value, "off"), label)
+    return format_html('<span class="badge badge-{}">{}</span>', BADGE_COLOURS.get(value, "off"), label)
 
 
 class LargeTablePaginator(Paginator):

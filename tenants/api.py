@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from portal.api import PAGE_PARAMETERS, message_page_response
 from tenants import selectors, services
 from tenants.logfiles import LEVELS, LineFilter, tail
-from tenants.logs import tenant_log_path
+from tenants.logs import rotated_logs, tenant_log_path
 from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
 from workers import orchestration
 
@@ -283,8 +283,9 @@ class TenantLogFileView(StaffAPIView):
                 return Response(
                     {"detail": "since: an ISO time with a zone, or an age like 15m, 1h, 2d"}, status=400
                 )
+        path = tenant_log_path(tenant.id)
         found = tail(
-            [tenant_log_path(tenant.id)],
+            [path, *rotated_logs(path)],
             lines=int(lines),
             line_filter=LineFilter(
                 min_level=LEVELS.get(level, 0), since=since, grep=params.get("q", "")[:200]

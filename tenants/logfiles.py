@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,9 +34,11 @@ class LineFilter:
 
 def record_time(record: dict) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(record.get("timestamp", "")).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(record.get("timestamp", "")).replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Our lines are always UTC; a foreign line without a zone is read as UTC too.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def reverse_lines(path: Path) -> Iterator[bytes]:

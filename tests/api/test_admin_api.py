@@ -144,3 +144,22 @@ def test_the_schema_validates_and_describes_every_endpoint(tmp_path):
     ]:
         assert path in schema, path
     assert "x-portal-key" in schema
+
+
+def test_it_reads_rotated_log_files_too(client, staff_user, tenant, log_dir):
+    path = tenant_log_path(tenant.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rotated = path.with_name(f"{path.name}.20261129T100000000000")
+    rotated.write_text(
+        "".join(
+            json.dumps({"timestamp": f"2026-11-29T09:00:0{i}Z", "level": "INFO", "message": f"old {i}"})
+            + "\n"
+            for i in range(3)
+        )
+    )
+    path.write_text(
+        json.dumps({"timestamp": "2026-11-29T10:00:00Z", "level": "INFO", "message": "new"}) + "\n"
+    )
+    client.force_login(staff_user)
+    lines = client.get(f"{BASE}/tenants/{tenant.id}/logs?lines=3").json()["lines"]
+    assert [line["message"] for line in lines] == ["old 1", "old 2", "new"]

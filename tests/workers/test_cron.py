@@ -26,10 +26,9 @@ def user_crontab():
         subprocess.run(["crontab", "-r"], capture_output=True)
 
 
-def installed_line() -> str:
+def installed_lines() -> list[str]:
     listing = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=True).stdout
-    (line,) = [line for line in listing.splitlines() if "whatsapp-platform" in line]
-    return line
+    return [line for line in listing.splitlines() if "whatsapp-platform" in line]
 
 
 def test_the_installed_cron_line_marks_a_stale_worker(manage, user_crontab, tmp_path, log_dir):
@@ -39,9 +38,10 @@ def test_the_installed_cron_line_marks_a_stale_worker(manage, user_crontab, tmp_
     env_file.write_text(f"DEBUG=1\nDATABASE_URL={database_url()}\nLOG_DIR={log_dir}\nLOG_FORMAT=json\n")
     added = manage("crontab", "add", env={"CRONTAB_COMMAND_PREFIX": f"ENV_FILE={env_file}"})
     assert added.returncode == 0, added.stderr
-    line = installed_line()
-    schedule, command = line.split()[:5], line.split(maxsplit=5)[5].rsplit(" # ", 1)[0]
-    assert schedule == ["*", "*", "*", "*", "*"]  # every minute
+    stale_line, purge_line = installed_lines()
+    assert purge_line.split()[:5] == ["17", "3", "*", "*", "*"]  # the purge, daily
+    schedule, command = stale_line.split()[:5], stale_line.split(maxsplit=5)[5].rsplit(" # ", 1)[0]
+    assert schedule == ["*", "*", "*", "*", "*"]  # the stale check, every minute
     assert command.startswith(f"ENV_FILE={env_file} ") and "crontab run" in command
 
     tenant = services.tenant_create(name="Silent Bakery")
