@@ -190,6 +190,17 @@ StatusOut = inline_serializer(
                 "last_seen_at": serializers.DateTimeField(allow_null=True),
                 "qr_refresh_count": serializers.IntegerField(),
                 "qr_max_refreshes": serializers.IntegerField(),
+                "chat_list_ok": serializers.BooleanField(
+                    help_text="the chat list answered at the last heartbeat"
+                ),
+                "last_page_event_at": serializers.DateTimeField(allow_null=True),
+            },
+        ),
+        "browser": inline_serializer(
+            "PortalBrowser",
+            {
+                "memory_mb": serializers.FloatField(allow_null=True, help_text="PSS of the Chromium tree"),
+                "cpu_percent": serializers.FloatField(allow_null=True),
             },
         ),
     },
@@ -260,7 +271,10 @@ class StatusView(PortalAPIView):
                     "last_seen_at": session.last_seen_at,
                     "qr_refresh_count": session.qr_refresh_count,
                     "qr_max_refreshes": settings.QR_MAX_REFRESHES,
+                    "chat_list_ok": session.chat_list_ok,
+                    "last_page_event_at": session.last_page_event_at,
                 },
+                "browser": {"memory_mb": worker.browser_memory_mb, "cpu_percent": worker.browser_cpu_percent},
             }
         )
 

@@ -225,6 +225,8 @@ class WorkerProcessAdmin(WorkerActionsMixin, ReadOnlyAdmin):
         "pid",
         "heartbeat",
         "supervisor_state",
+        "browser_memory_mb",
+        "browser_cpu_percent",
         "started_at",
         "short_error",
     ]
@@ -237,6 +239,8 @@ class WorkerProcessAdmin(WorkerActionsMixin, ReadOnlyAdmin):
         "host",
         "pid",
         "supervisor_state",
+        "browser_memory_mb",
+        "browser_cpu_percent",
         "status",
         "last_error",
         "started_at",
@@ -301,10 +305,12 @@ class WhatsAppSessionAdmin(ReadOnlyAdmin):
         "state_badge",
         "heartbeat",
         "last_seen_at",
+        "chat_list_ok",
+        "last_page_event_at",
         "qr_refresh_count",
         "state_changed_at",
     ]
-    list_filter = ["state"]
+    list_filter = ["state", "chat_list_ok"]
     search_fields = ["tenant__name"]
     list_select_related = ["tenant"]
     # The raw QR value is a credential: staff see the code as an image, not the string.
@@ -316,6 +322,8 @@ class WhatsAppSessionAdmin(ReadOnlyAdmin):
         "qr_issued_at",
         "qr_refresh_count",
         "last_seen_at",
+        "chat_list_ok",
+        "last_page_event_at",
     ]
 
     @admin.display(description="state", ordering="state")
