@@ -9,24 +9,12 @@ from django.test import Client, override_settings
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 
 from tenants import services
 from tenants.models import Tenant, User
+from tests.browser import launch_chromium
 from tests.workers.conftest import simulator, start_simulator, start_worker, worker_env  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--window-size=1280,900",
-    "--no-first-run",
-    "--lang=en-US",
-)
 PASSWORD = "correct horse battery"
 
 
@@ -67,12 +55,7 @@ def portal_server(django_db_setup: None) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'portal-browser'}")
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = launch_chromium(tmp_path / "portal-browser")
     yield driver
     with contextlib.suppress(WebDriverException, OSError):
         driver.quit()

@@ -13,27 +13,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 
+from tests.browser import launch_chromium
 from workers.simulator import make_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--lang=en-US",
-    "--window-size=1280,900",
-    "--disable-extensions",
-    "--no-default-browser-check",
-    "--password-store=basic",
-)
 # Fast enough for a short suite, slow enough that the states can be observed.
 DEFAULT_OPTIONS = {
     "qr_rotate_seconds": 30.0,
@@ -131,12 +114,7 @@ def sim_browser(tmp_path: Path) -> Iterator[Callable[..., webdriver.Chrome]]:
 
     def launch(profile_dir: Path | None = None) -> webdriver.Chrome:
         profile = profile_dir or tmp_path / f"profile-{len(drivers)}"
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in CHROME_FLAGS:
-            options.add_argument(flag)
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+        driver = launch_chromium(profile)
         drivers.append(driver)
         return driver
 

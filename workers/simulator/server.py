@@ -236,7 +236,9 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             "phone-online": lambda: state.set_phone_offline(ref, False),
             "logout": lambda: state.logout(ref),
             "freeze": lambda: state.freeze(
-                ref, self._json_body().get("mode", "stale"), until_reload=self._json_body().get("until_reload", False)
+                ref,
+                self._json_body().get("mode", "stale"),
+                until_reload=self._json_body().get("until_reload", False),
             ),
             "unfreeze": lambda: state.unfreeze(ref),
         }
