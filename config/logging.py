@@ -132,3 +132,9 @@ def mask_message_id(wa_message_id: str | None) -> str:
     if not wa_message_id:
         return ""
     return re.sub(r"\d{5,}(?=@)", lambda m: mask_number(m.group()), wa_message_id)
+
+
+def mask_email(email: str | None) -> str:
+    """``o***@example.com``: enough to tell accounts apart in a log, not to read the address."""
+    local, _, domain = (email or "").partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

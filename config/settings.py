@@ -142,6 +142,10 @@ SPECTACULAR_SETTINGS = {
         "TenantSettableStatusEnum": [("ACTIVE", "Active"), ("SUSPENDED", "Suspended")],
     },
 }
+# Sign-in throttling (portal and admin): this many failures for one email within the window
+# lock it out for the rest of the window.
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/portal/login/"

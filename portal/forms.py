@@ -6,6 +6,7 @@ import uuid
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from tenants.throttle import ThrottledLoginMixin
 from workers.models import ReplyRule
 from workers.services import normalize_number, validate_text
 
@@ -15,7 +16,7 @@ MAX_SETUP_NOTES = 2000
 FORM_EXPIRED = "This form has expired; please fill it in again."
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
     """Django's login form, asking for what our users sign in with: their email."""
 
     username = forms.EmailField(
@@ -26,6 +27,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
+        **ThrottledLoginMixin.error_messages,
         "invalid_login": "That email and password don't match an account. Check both and try again.",
     }
 

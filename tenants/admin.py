@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
@@ -30,6 +31,7 @@ from tenants.models import (
     WorkerEvent,
     WorkerProcess,
 )
+from tenants.throttle import ThrottledLoginMixin
 from workers import orchestration
 
 # Colours of the status badges, by value; anything unlisted is grey.
@@ -429,6 +431,14 @@ class SetupRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected setup requests done")
     def mark_done(self, request: HttpRequest, queryset: QuerySet[SetupRequest]) -> None:
         self._decide(request, queryset, SetupRequest.Status.DONE)
+
+
+class ThrottledAdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    throttle_where = "admin"
+    error_messages = {**AdminAuthenticationForm.error_messages, **ThrottledLoginMixin.error_messages}
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 class UserCreateForm(AdminUserCreationForm):

@@ -33,6 +33,8 @@ COUNTER_HELP = {
     "whatsapp_stale_marked_total": "Workers marked ERROR by the stale check.",
     "whatsapp_alerts_sent_total": "Alerts delivered to staff, by kind.",
     "whatsapp_portal_api_unauthorized_total": "Portal API calls refused for a missing or wrong key.",
+    "whatsapp_login_failures_total": "Failed sign-ins, by where (portal or admin).",
+    "whatsapp_login_lockouts_total": "Sign-ins refused while locked out, by where.",
 }
 
 
@@ -43,6 +45,8 @@ COUNTER_LABELS = {
     "whatsapp_stale_marked_total": [],
     "whatsapp_alerts_sent_total": ["kind"],
     "whatsapp_portal_api_unauthorized_total": [],
+    "whatsapp_login_failures_total": ["where"],
+    "whatsapp_login_lockouts_total": ["where"],
 }
 
 

@@ -340,3 +340,21 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for a while to lock out password guessing."""
+
+    id = models.BigAutoField(primary_key=True)
+    email = models.CharField(max_length=254)
+    ip_address = models.CharField(max_length=45, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email", "-created_at"], name="loginfailure_email_recent"),
+            models.Index(fields=["ip_address", "-created_at"], name="loginfailure_ip_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Failed sign-in for {self.email}"
