@@ -144,6 +144,7 @@ class Worker:
         return code
 
     def _start(self) -> None:
+        self._note_unclean_end()
         tenant_services.worker_set_status(
             worker=self.worker, status=Status.STARTING, pid=os.getpid(), reason="worker process started"
         )
@@ -158,6 +159,19 @@ class Worker:
             self.client.start()
         except BrowserGone as exc:
             self._recover_browser(str(exc))
+
+    def _note_unclean_end(self) -> None:
+        """A previous process that never said it stopped was killed or crashed: say so."""
+        previous = WorkerProcess.objects.get(pk=self.worker.pk)
+        if previous.status in (Status.STARTING, Status.RUNNING, Status.STOPPING):
+            reason = (
+                f"the previous worker process (pid {previous.pid}) ended without stopping: killed or crashed"
+            )
+            tenant_services.worker_record_error(worker=self.worker, reason=reason)
+            self.log.warning(
+                "previous worker ended uncleanly",
+                extra={"event": "unclean_end", "previous_pid": previous.pid},
+            )
 
     def _shutdown(self, reason: str, code: int) -> None:
         failed = code != EXIT_OK

@@ -194,14 +194,15 @@ class Supervisord:
 @pytest.fixture
 def start_supervisord(
     worker_env: dict[str, str], tmp_path: Path, settings, simulator: Simulator
-) -> Iterator[Callable[[], Supervisord]]:
-    """Real supervisords in temporary directories, running programs against the test database."""
+) -> Iterator[Callable[..., Supervisord]]:
+    """Real supervisords in temporary directories, running programs against the test database
+    and the simulator (or the one given)."""
     from workers.supervisor_config import main_config
 
     started: list[Supervisord] = []
     settings.LOG_DIR = Path(worker_env["LOG_DIR"])
 
-    def start() -> Supervisord:
+    def start(on: Simulator | None = None) -> Supervisord:
         run_dir = tmp_path / f"host-{len(started)}"
         conf_dir = run_dir / "conf.d"
         log_dir = run_dir / "log"
@@ -209,7 +210,7 @@ def start_supervisord(
             directory.mkdir(parents=True, exist_ok=True)
         config = run_dir / "supervisord.conf"
         config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir))
-        env = {**worker_env, "WHATSAPP_WEB_URL": simulator.url + "/"}
+        env = {**worker_env, "WHATSAPP_WEB_URL": (on or simulator).url + "/"}
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)],
             env=env,
@@ -234,5 +235,5 @@ def start_supervisord(
 
 
 @pytest.fixture
-def supervisord(start_supervisord: Callable[[], Supervisord]) -> Supervisord:
+def supervisord(start_supervisord: Callable[..., Supervisord]) -> Supervisord:
     return start_supervisord()

@@ -1,0 +1,65 @@
+"""Faults survived, against real processes: killed workers, killed browsers."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tenants.models import WorkerEvent
+from tests.workers.conftest import wait_until
+from tests.workers.test_run_worker import connect, current_qr, state_of, worker_of
+from workers import orchestration
+from workers.models import OutboundMessage
+from workers.services import outbound_enqueue
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def browser_pid(profile: Path) -> int:
+    """The browser's main process, as its profile lock names it."""
+    return int(os.readlink(profile / "SingletonLock").rpartition("-")[2])
+
+
+def test_a_worker_killed_mid_send_never_sends_twice_and_says_why(tenant, start_simulator, start_supervisord):
+    # Slow ticks: the worker is still waiting for WhatsApp's confirmation when it is killed.
+    simulator = start_simulator(qr_rotate_seconds=60, loading_seconds=0.3, send_ack_seconds=30)
+    start_supervisord(simulator)
+    orchestration.worker_start(tenant=tenant, by="test")
+    session_id = connect(tenant, simulator)
+    message, _ = outbound_enqueue(tenant=tenant, to_number="15551234567", text="your order is ready")
+    wait_until(lambda: simulator.sent(session_id), what="the page to send it")
+    killed = worker_of(tenant).pid
+    os.kill(killed, signal.SIGKILL)
+
+    wait_until(lambda: worker_of(tenant).pid not in (None, killed), timeout=60, what="supervisord's restart")
+    wait_until(
+        lambda: OutboundMessage.objects.get(pk=message.pk).status == "FAILED",
+        what="the in-flight message settled",
+    )
+    assert "cannot arrive twice" in OutboundMessage.objects.get(pk=message.pk).last_error
+    wait_until(lambda: state_of(tenant) == "CONNECTED", timeout=60, what="reconnected")
+    assert [m["text"] for m in simulator.sent(session_id)] == ["your order is ready"]  # once
+    crash = WorkerEvent.objects.filter(tenant=tenant, kind="ERROR", reason__contains=f"pid {killed}").get()
+    assert "ended without stopping" in crash.reason
+    orchestration.worker_stop(tenant=tenant, by="test")
+
+
+def test_a_killed_browser_is_noticed_and_replaced_on_the_same_login(
+    tenant, simulator, start_worker, worker_env
+):
+    worker = start_worker(
+        tenant.id, simulator, HEARTBEAT_INTERVAL_SECONDS="1", WORKER_BROWSER_TIMEOUT_SECONDS="5"
+    )
+    connect(tenant, simulator)
+    wait_until(lambda: worker_of(tenant).browser_memory_mb, what="a heartbeat with the browser's vitals")
+    qr_codes = WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count()
+    profile = Path(worker_env["SESSIONS_DIR"]) / str(tenant.id)
+    os.kill(browser_pid(profile), signal.SIGKILL)
+
+    wait_until(lambda: state_of(tenant) == "DEGRADED", what="the loss noticed")
+    wait_until(lambda: state_of(tenant) == "CONNECTED", timeout=60, what="a new browser, connected")
+    assert "browser lost" in worker_of(tenant).last_error
+    assert WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count() == qr_codes  # no new QR
+    assert not current_qr(tenant)
+    assert worker.stop() == 0
