@@ -7,6 +7,8 @@ reaches the tenant through ``tenant_for_user``: no id sent by the caller names a
 
 import hmac
 import logging
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +25,9 @@ from rest_framework.views import APIView
 
 from tenants import selectors
 from tenants.access import tenant_for_user
+from tenants.api_keys import api_key_find
 from tenants.counters import counter_increment
-from tenants.models import MessageLog, SetupRequest, Tenant, User, WhatsAppSession
+from tenants.models import MessageLog, SetupRequest, Tenant, TenantApiKey, User, WhatsAppSession
 from tenants.services import setup_request_create
 from workers import services as worker_services
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage
@@ -71,6 +74,64 @@ class PortalKeyAuthentication(BaseAuthentication):
         raise exceptions.AuthenticationFailed("x-portal-key is missing or wrong")
 
 
+@dataclass(frozen=True)
+class ApiKeyCaller:
+    """Who calls with a tenant's own API key: that tenant, with the key's scope, no person."""
+
+    key: TenantApiKey
+    is_authenticated = True
+    is_active = True
+    role = User.Role.TENANT
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.key.tenant_id
+
+    @property
+    def email(self) -> str:
+        return f"api-key:{self.key.prefix}"
+
+
+class TenantApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer wak_…``: a tenant's own key, for tenants who call the API directly."""
+
+    def authenticate(self, request: Request) -> tuple[ApiKeyCaller, TenantApiKey] | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer wak_"):
+            return None
+        key = api_key_find(header.removeprefix("Bearer ").strip())
+        if key is None:
+            counter_increment(metric=UNAUTHORIZED_METRIC)
+            logger.warning("portal API key refused", extra={"path": request.path, "scheme": "tenant-key"})
+            raise exceptions.AuthenticationFailed("this API key is unknown or was revoked")
+        return ApiKeyCaller(key), key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class TenantKeyScheme(OpenApiAuthenticationExtension):
+    target_class = TenantApiKeyAuthentication
+    name = "tenantApiKey"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {"type": "http", "scheme": "bearer", "description": "a tenant's own key, wak_…"}
+
+
+class KeyScopeAllows(BasePermission):
+    """A read-only key may read; only a SEND key may queue messages or change anything."""
+
+    message = "This API key is read-only."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        key = request.auth if isinstance(request.auth, TenantApiKey) else None
+        return (
+            key is None
+            or request.method in ("GET", "HEAD", "OPTIONS")
+            or key.scope == TenantApiKey.Scope.SEND
+        )
+
+
 class PortalKeyScheme(OpenApiAuthenticationExtension):
     """Describes the key pair in the OpenAPI schema: both headers go together."""
 
@@ -93,8 +154,8 @@ class IsTenantUser(BasePermission):
 
 
 class PortalAPIView(APIView):
-    authentication_classes = [PortalKeyAuthentication, SessionAuthentication]
-    permission_classes = [IsTenantUser]
+    authentication_classes = [TenantApiKeyAuthentication, PortalKeyAuthentication, SessionAuthentication]
+    permission_classes = [IsTenantUser, KeyScopeAllows]
 
     def tenant(self, request: Request) -> Tenant:
         return tenant_for_user(request.user)
@@ -243,9 +304,15 @@ class CurrentTenantView(PortalAPIView):
     def get(self, request: Request) -> Response:
         tenant = self.tenant(request)
         requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:50]
+        caller = request.user
+        user = (
+            {"id": None, "email": caller.email, "name": caller.key.name, "role": "API_KEY"}
+            if isinstance(caller, ApiKeyCaller)
+            else PortalUserOut(caller).data
+        )
         return Response(
             {
-                "user": PortalUserOut(request.user).data,
+                "user": user,
                 "tenant": PortalTenantOut(tenant).data,
                 "setup_requests": PortalSetupRequestOut(requests, many=True).data,
             }
@@ -419,6 +486,10 @@ class SetupRequestsView(PortalAPIView):
         summary="Ask for setup", request=SetupRequestIn, responses={201: PortalSetupRequestOut, **ERRORS}
     )
     def post(self, request: Request) -> Response:
+        if isinstance(request.auth, TenantApiKey):
+            raise exceptions.PermissionDenied(
+                "Setup is asked for by a person: sign in, or use the portal key."
+            )
         data = SetupRequestIn(data=request.data)
         data.is_valid(raise_exception=True)
         created = setup_request_create(

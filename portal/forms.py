@@ -6,6 +6,7 @@ import uuid
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from tenants.models import TenantApiKey
 from tenants.throttle import ThrottledLoginMixin
 from workers.models import ReplyRule
 from workers.services import normalize_number, validate_text
@@ -90,4 +91,11 @@ class SetupRequestForm(forms.Form):
         max_length=MAX_SETUP_NOTES,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Optional: for example the phone number to link, or a good time to call you.",
+    )
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="What uses it, e.g. “shop website”.")
+    scope = forms.ChoiceField(
+        label="Allows", choices=TenantApiKey.Scope.choices, initial=TenantApiKey.Scope.READ
     )

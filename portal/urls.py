@@ -57,4 +57,6 @@ urlpatterns = [
     path("rules/<uuid:rule_id>/delete/", views.rule_delete, name="rule_delete"),
     path("history/", views.history, name="history"),
     path("setup/", views.setup, name="setup"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
 ]

@@ -21,9 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import services, wording
 from portal.access import tenant_required
-from portal.forms import ReplyRuleForm, SendForm, SetupRequestForm
+from portal.forms import ApiKeyForm, ReplyRuleForm, SendForm, SetupRequestForm
+from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.formatting import humanize_age
-from tenants.models import SetupRequest, Tenant, WhatsAppSession, WorkerEvent
+from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, WorkerEvent
 from tenants.selectors import (
     BadPageRequest,
     message_log_page,
@@ -316,3 +317,46 @@ def setup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:SETUP_REQUESTS_SHOWN]
     context = {"form": form, "requests": requests}
     return _page(request, "setup.html", tenant=tenant, section="setup", context=context, status=status)
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+@tenant_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    created_key = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            _, created_key = api_key_create(
+                tenant=tenant,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                created_by=request.user,
+            )
+            form = ApiKeyForm()
+        else:
+            status = 400
+    keys = TenantApiKey.objects.filter(tenant=tenant).order_by("-created_at")[:100]
+    context = {"form": form, "keys": keys, "created_key": created_key}
+    response = _page(
+        request, "api_keys.html", tenant=tenant, section="api_keys", context=context, status=status
+    )
+    # The page shows a secret once: never from a cache, never again.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@tenant_required
+@require_POST
+def api_key_revoke_view(request: HttpRequest, tenant: Tenant, key_id: uuid.UUID) -> HttpResponse:
+    key = get_object_or_404(TenantApiKey, tenant=tenant, pk=key_id)
+    try:
+        api_key_revoke(key=key)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"The key “{key.name}” no longer works.")
+    return redirect(reverse("portal:api_keys"))

@@ -6,7 +6,8 @@ from tenants.models import Tenant, User
 
 
 def tenant_for_user(user: User) -> Tenant:
-    """The tenant a signed-in tenant user belongs to; anyone else is refused."""
+    """The tenant a signed-in tenant user (or a tenant's API key) belongs to; anyone else is
+    refused."""
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied("Sign in as a tenant user.")
     if user.role != User.Role.TENANT or user.tenant_id is None:

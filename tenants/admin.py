@@ -21,11 +21,13 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from tenants import services
+from tenants.api_keys import api_key_revoke
 from tenants.formatting import humanize_age
 from tenants.models import (
     MessageLog,
     SetupRequest,
     Tenant,
+    TenantApiKey,
     User,
     WhatsAppSession,
     WorkerEvent,
@@ -479,3 +481,37 @@ class UserAdmin(DjangoUserAdmin):
     ]
     readonly_fields = ["last_login", "created_at"]
     filter_horizontal = ["groups", "user_permissions"]
+
+
+@admin.register(TenantApiKey)
+class TenantApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ["name", "tenant", "key_prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["tenant__name", "=prefix", "name"]
+    list_select_related = ["tenant"]
+    fields = readonly_fields = [
+        "name",
+        "tenant",
+        "key_prefix",
+        "scope",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    @admin.display(description="key")
+    def key_prefix(self, obj: TenantApiKey) -> str:
+        return f"wak_{obj.prefix}_…"
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_active and request.user.is_staff  # for the revoke action
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[TenantApiKey]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(key=key)
+            revoked += 1
+        self.message_user(request, f"{revoked} key(s) revoked.", messages.SUCCESS)

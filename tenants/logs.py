@@ -7,6 +7,7 @@ services' status changes alike end up in the tenant's file, each once.
 
 import logging
 import logging.handlers
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -45,8 +46,26 @@ class TenantFileHandler(logging.handlers.RotatingFileHandler):
         super().__init__(path, maxBytes=settings.LOG_MAX_BYTES, encoding="utf-8")
         self.setFormatter(JsonLineFormatter())
 
+    # Why the file can't be written (disk full, gone read-only), or "" when it can.
+    failing = ""
+
     def filter(self, record: logging.LogRecord) -> bool:
         return getattr(record, "tenant_id", None) == self.tenant_id and super().filter(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)
+        if self.failing and not self._failed_now:
+            sys.stderr.write(f"tenant log {self.baseFilename} is writable again\n")
+            self.failing = ""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full or read-only LOG_DIR must not stop the worker, nor flood stderr: say it once."""
+        self._failed_now = True
+        if not self.failing:
+            error = sys.exc_info()[1]
+            self.failing = f"cannot write {self.baseFilename}: {error}"
+            sys.stderr.write(f"tenant log not writable, going on without it: {self.failing}\n")
 
     def doRollover(self) -> None:
         if self.stream:

@@ -358,3 +358,34 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"Failed sign-in for {self.email}"
+
+
+class TenantApiKey(models.Model):
+    """A tenant's own key to the portal API: shown once, stored hashed, revocable, scoped."""
+
+    class Scope(models.TextChoices):
+        READ = "READ", "Read only"
+        SEND = "SEND", "Read and send messages"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    # The key's public part, to find it and to tell keys apart in lists; the secret is hashed.
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "tenant API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (wak_{self.prefix}_…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -20,6 +20,7 @@ CHANGELISTS = [
     "tenants_user",
     "workers_replyrule",
     "workers_outboundmessage",
+    "tenants_tenantapikey",
 ]
 
 

@@ -10,7 +10,7 @@ from tenants.models import WorkerEvent
 from tests.workers.conftest import wait_until
 from tests.workers.test_run_worker import connect, current_qr, state_of, worker_of
 from workers import orchestration
-from workers.models import OutboundMessage
+from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,3 +63,25 @@ def test_a_killed_browser_is_noticed_and_replaced_on_the_same_login(
     assert WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count() == qr_codes  # no new QR
     assert not current_qr(tenant)
     assert worker.stop() == 0
+
+
+def test_a_full_log_dir_does_not_stop_the_worker_and_is_reported_once(
+    tenant, simulator, start_worker, worker_env
+):
+    log_dir = Path(worker_env["LOG_DIR"])
+    log_dir.mkdir(parents=True, exist_ok=True)
+    # /dev/full answers every write with ENOSPC: a full disk, without filling one.
+    (log_dir / f"{tenant.id}.log").symlink_to("/dev/full")
+    ReplyRule.objects.create(tenant=tenant, pattern="hello", reply_text="hi there")
+    worker = start_worker(tenant.id, simulator, HEARTBEAT_INTERVAL_SECONDS="1")
+    session_id = connect(tenant, simulator)
+    simulator.incoming(session_id, "15551234567", "hello")
+    wait_until(lambda: simulator.sent(session_id), what="the reply, logs or not")
+    wait_until(
+        lambda: "log file not writable" in worker_of(tenant).last_error, what="the trouble in the status"
+    )
+    assert worker.process.poll() is None  # still running, no crash loop
+    assert worker.stop() == 0
+    output = worker.text()
+    assert output.count("tenant log not writable, going on without it") == 1
+    assert "No space left on device" in worker_of(tenant).last_error
