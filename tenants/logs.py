@@ -7,6 +7,7 @@ services' status changes alike end up in the tenant's file, each once.
 
 import logging
 import logging.handlers
+import os
 import sys
 import time
 import uuid
@@ -106,7 +107,7 @@ def tenant_log_path(tenant_id: uuid.UUID) -> Path:
 
 def tenant_file_handler(tenant_id: uuid.UUID) -> TenantFileHandler | None:
     root = logging.getLogger()
-    path = str(tenant_log_path(tenant_id).resolve())
+    path = os.path.abspath(tenant_log_path(tenant_id))  # as FileHandler names it: links not followed
     return next(
         (h for h in root.handlers if isinstance(h, TenantFileHandler) and h.baseFilename == path), None
     )
