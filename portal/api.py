@@ -483,7 +483,13 @@ class MessageDetailView(PortalAPIView):
 
 class SetupRequestsView(PortalAPIView):
     @extend_schema(
-        summary="Ask for setup", request=SetupRequestIn, responses={201: PortalSetupRequestOut, **ERRORS}
+        summary="Ask for setup",
+        request=SetupRequestIn,
+        responses={
+            201: PortalSetupRequestOut,
+            400: OpenApiResponse(description="notes too long, or not JSON"),
+            **ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, TenantApiKey):

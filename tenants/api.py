@@ -28,6 +28,7 @@ ERRORS = {
     403: OpenApiResponse(description="not a staff user"),
 }
 NOT_FOUND = {404: OpenApiResponse(description="no such tenant")}
+BAD_REQUEST = {400: OpenApiResponse(description="invalid input; the detail says which field and why")}
 
 
 class StaffAPIView(APIView):
@@ -142,7 +143,7 @@ class TenantsView(StaffAPIView):
     @extend_schema(
         summary="Create a tenant (with its worker and session)",
         request=TenantIn,
-        responses={201: AdminTenantOut, **ERRORS},
+        responses={201: AdminTenantOut, **BAD_REQUEST, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = TenantIn(data=request.data)
@@ -159,7 +160,7 @@ class TenantDetailView(StaffAPIView):
     @extend_schema(
         summary="Rename, suspend or reactivate a tenant",
         request=TenantUpdateIn,
-        responses={200: AdminTenantOut, **NOT_FOUND, **ERRORS},
+        responses={200: AdminTenantOut, **NOT_FOUND, **BAD_REQUEST, **ERRORS},
     )
     def patch(self, request: Request, tenant_id: uuid.UUID) -> Response:
         tenant = self.get_tenant(tenant_id)
@@ -298,7 +299,7 @@ class TenantTimelineView(StaffAPIView):
     @extend_schema(
         summary="The tenant's timeline (worker events), newest first",
         parameters=[OpenApiParameter("limit", OpenApiTypes.INT)],
-        responses={200: TimelineEventOut(many=True), **NOT_FOUND, **ERRORS},
+        responses={200: TimelineEventOut(many=True), **NOT_FOUND, **BAD_REQUEST, **ERRORS},
     )
     def get(self, request: Request, tenant_id: uuid.UUID) -> Response:
         tenant = self.get_tenant(tenant_id)
@@ -331,6 +332,7 @@ class SetupRequestDecisionView(StaffAPIView):
             200: AdminSetupRequestOut,
             404: OpenApiResponse(description="no such request"),
             409: OpenApiResponse(description="already decided"),
+            **BAD_REQUEST,
             **ERRORS,
         },
     )

@@ -35,7 +35,8 @@ def production_env(log_dir: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def start(env: dict[str, str], port: int) -> subprocess.Popen:
+def start(env: dict[str, str], port: int, output: Path | None = None) -> subprocess.Popen:
+    """gunicorn; its output piped back (read it!) or, for a long run, to a file."""
     return subprocess.Popen(
         [
             GUNICORN,
@@ -49,7 +50,7 @@ def start(env: dict[str, str], port: int) -> subprocess.Popen:
         ],
         cwd=PROJECT_DIR,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=output.open("w") if output else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
