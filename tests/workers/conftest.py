@@ -177,6 +177,23 @@ class Supervisord:
         self.process = process
         self.socket_path = socket_path
         self.conf_dir = conf_dir
+        self.command: list[str] = []
+        self.env: dict[str, str] = {}
+
+    def restart(self) -> None:
+        """Shut supervisord down (its programs with it) and start it again on the same files."""
+        self.rpc().shutdown()
+        self.process.wait(timeout=90)
+        self.process = subprocess.Popen(
+            self.command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(lambda: self._running(), what="supervisord running again")
+
+    def _running(self) -> bool:
+        try:
+            return self.rpc().getState()["statename"] == "RUNNING"
+        except OSError:
+            return False
 
     @property
     def spec(self) -> str:
@@ -218,6 +235,10 @@ def start_supervisord(
             stderr=subprocess.DEVNULL,
         )
         daemon = Supervisord(process, run_dir / "supervisor.sock", conf_dir)
+        daemon.command, daemon.env = (
+            [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)],
+            env,
+        )
         started.append(daemon)
         wait_until(lambda: daemon.socket_path.exists(), what="supervisord's socket")
         wait_until(lambda: daemon.rpc().getState()["statename"] == "RUNNING", what="supervisord running")

@@ -16,6 +16,18 @@ from workers.services import outbound_enqueue
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def run_worker_processes(tenant_id: object) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"run_worker" in cmdline and str(tenant_id).encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def browser_pid(profile: Path) -> int:
     """The browser's main process, as its profile lock names it."""
     return int(os.readlink(profile / "SingletonLock").rpartition("-")[2])
@@ -85,3 +97,21 @@ def test_a_full_log_dir_does_not_stop_the_worker_and_is_reported_once(
     output = worker.text()
     assert output.count("tenant log not writable, going on without it") == 1
     assert "No space left on device" in worker_of(tenant).last_error
+
+
+def test_workers_come_back_after_supervisord_restarts(tenant, simulator, supervisord):
+    orchestration.worker_start(tenant=tenant, by="test")
+    connect(tenant, simulator)
+    first = worker_of(tenant).pid
+    qr_codes = WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count()
+
+    supervisord.restart()
+    wait_until(
+        lambda: worker_of(tenant).pid not in (None, first), timeout=60, what="the worker started again"
+    )
+    wait_until(lambda: state_of(tenant) == "CONNECTED", timeout=60, what="connected again")
+    assert WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count() == qr_codes
+    (program,) = supervisord.rpc().getAllProcessInfo()
+    assert (program["name"], program["pid"]) == (f"wa-worker-{tenant.id}", worker_of(tenant).pid)
+    assert len(run_worker_processes(tenant.id)) == 1  # one, not two
+    orchestration.worker_stop(tenant=tenant, by="test")
