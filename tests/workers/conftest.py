@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -149,6 +150,23 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
     for worker in started:
         if worker.process.poll() is None:
             worker.stop(signal.SIGKILL)
+    assert_no_secrets_logged([*Path(worker_env["LOG_DIR"]).glob("*.log*"), *(w.output for w in started)])
+
+
+# What must never be in an operational log: full phone numbers (8+ digits in a row; masked
+# ones look like ***4567) and QR values (WhatsApp's start with "2@").
+FORBIDDEN_IN_LOGS = re.compile(r"(?<![A-Za-z0-9-])\d{8,15}(?![A-Za-z0-9-])|\b2@[A-Za-z0-9+/=]{20,}")
+
+
+def assert_no_secrets_logged(files: list[Path]) -> None:
+    for path in files:
+        if not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            # Process ids and the browser's pids are numbers too: only look outside them.
+            cleaned = re.sub(r'"(pid|previous_pid|browser_pids|exit_code)": \[?[\d, ]*\]?', "", line)
+            found = FORBIDDEN_IN_LOGS.search(cleaned)
+            assert found is None, f"{path.name}:{number} logs {found.group()!r}: {line[:300]}"
 
 
 def tenant_log_lines(env: dict[str, str], tenant_id: object) -> list[dict]:
