@@ -18,6 +18,7 @@ from django.conf import settings
 
 from config.logging import mask_message_id
 from tenants import services as tenant_services
+from tenants.logs import tenant_file_handler
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
 from workers import services
 from workers.procinfo import tree_cpu_seconds, tree_pss_mib
@@ -110,6 +111,7 @@ class Worker:
         self._restarts = 0
         self._thread_failure: str | None = None
         self._last_cpu: tuple[float, float] | None = None
+        self._log_trouble = ""
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -195,6 +197,7 @@ class Worker:
                 if self.stop_requested:
                     return
             self._maybe_take_over()
+            self._report_log_trouble()
             self._maybe_heartbeat()
             self._maybe_send()
         except BrowserGone as exc:
@@ -347,6 +350,16 @@ class Worker:
             self.log.info("worker back after being marked down", extra={"event": "recovered"})
         self.log.debug("heartbeat", extra={"event": "heartbeat", "memory_mb": vitals.memory_mb})
         self._restart_if_too_big(vitals)
+
+    def _report_log_trouble(self) -> None:
+        """The log file failing is news for the worker's status (it is not in the log...)."""
+        handler = tenant_file_handler(self.tenant.id)
+        trouble = handler.failing if handler else ""
+        if trouble and trouble != self._log_trouble:
+            tenant_services.worker_record_error(
+                worker=self.worker, reason=f"log file not writable: {trouble}"
+            )
+        self._log_trouble = trouble
 
     def _browser_vitals(self, health: dict) -> tenant_services.Vitals:
         pid = self.client.browser_root_pid()

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("tenant", nargs="?", default=os.environ.get("TENANT_ID", ""))
 
     def handle(self, *args: object, tenant: str, **options: object) -> None:
+        # Line by line to the supervisor's log file: a killed worker's last words are kept.
+        sys.stdout.reconfigure(line_buffering=True)
         code = run_worker(tenant)
         connections.close_all()
         sys.exit(code)
