@@ -163,3 +163,12 @@ def test_it_reads_rotated_log_files_too(client, staff_user, tenant, log_dir):
     client.force_login(staff_user)
     lines = client.get(f"{BASE}/tenants/{tenant.id}/logs?lines=3").json()["lines"]
     assert [line["message"] for line in lines] == ["old 1", "old 2", "new"]
+
+
+def test_the_docs_page_loads_nothing_from_other_sites_and_runs_no_inline_script(client, db):
+    page = client.get("/api/docs/")
+    body = page.content.decode()
+    assert "cdn" not in body.lower() and "//unpkg" not in body
+    assert "swagger-ui" in body
+    assert "script-src 'self'" in page["Content-Security-Policy"]
+    assert "<script>" not in body  # its start-up script is a file, as the policy needs
