@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.wording import STATE_WORDS, session_state_words
@@ -26,6 +27,11 @@ PASSWORD = "correct horse battery"
 
 def wait(driver: webdriver.Chrome, timeout: float = 10) -> WebDriverWait:
     return WebDriverWait(driver, timeout, poll_frequency=0.1)
+
+
+def flash(driver: webdriver.Chrome) -> str:
+    """The message the page shows after a form was sent."""
+    return wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, ".flash").text, "a message")
 
 
 def log_in(driver: webdriver.Chrome, base_url: str, email: str = "owner@acme.test") -> None:
@@ -73,7 +79,10 @@ def submit(driver: webdriver.Chrome, fields: dict[str, str]) -> None:
         element = driver.find_element(By.NAME, name)
         element.clear()
         element.send_keys(value)
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    form = driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
+    form.click()
+    # The click returns before the next page is there: wait for the old one to go.
+    wait(driver).until(staleness_of(form), "the form to be submitted")
 
 
 def test_it_links_receives_sends_and_adds_a_rule_in_a_real_browser(
@@ -107,7 +116,7 @@ def test_it_links_receives_sends_and_adds_a_rule_in_a_real_browser(
 
     browser.get(f"{base}/portal/send/")
     submit(browser, {"to_number": "+1 555 123 4567", "text": "Thanks, see you soon"})
-    assert "is queued" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "is queued" in flash(browser)
     wait_until(lambda: simulator.sent(session_id), what="the message in the simulator")
     assert [(m["chat"], m["text"]) for m in simulator.sent(session_id)] == [
         ("15551234567", "Thanks, see you soon")
@@ -121,7 +130,7 @@ def test_it_links_receives_sends_and_adds_a_rule_in_a_real_browser(
 
     browser.get(f"{base}/portal/rules/new/")
     submit(browser, {"name": "Hours", "pattern": "hours", "reply_text": "We open at 8"})
-    assert "Rule “Hours” added." in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert "Rule “Hours” added." in flash(browser)
     assert ReplyRule.objects.get(tenant=tenant).pattern == "hours"
     simulator.incoming(session_id, "15557654321", "what are your hours?")
     wait_until(lambda: len(simulator.sent(session_id)) == 2, what="the rule's reply")
