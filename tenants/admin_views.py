@@ -23,9 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenants.admin import BADGE_COLOURS
-from tenants.api import parse_since
 from tenants.formatting import humanize_age
-from tenants.logfiles import LEVELS, LineFilter, record_time
+from tenants.logfiles import LEVELS, LineFilter, parse_age, record_time
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
 from tenants.operations import (
     ATTENTION_ERROR,
@@ -305,7 +304,7 @@ class LogFilterForm(forms.Form):
         value = self.cleaned_data["since"].strip()
         if not value:
             return None
-        age = parse_since(value)
+        age = parse_age(value)
         if age is None:
             raise forms.ValidationError("an age like 15m, 1h, 24h or 7d")
         if age > MAX_SINCE:

@@ -1,12 +1,10 @@
 """The admin API (``/api/admin/``): what staff automate. Staff only, by session or token."""
 
 import uuid
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -18,7 +16,7 @@ from rest_framework.views import APIView
 
 from portal.api import PAGE_PARAMETERS, message_page_response
 from tenants import selectors, services
-from tenants.logfiles import LEVELS, LineFilter, tail
+from tenants.logfiles import LEVELS, LineFilter, parse_since, tail
 from tenants.logs import rotated_logs, tenant_log_path
 from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
 from workers import orchestration
@@ -239,14 +237,6 @@ class TenantMessagesView(StaffAPIView):
         return message_page_response(request, self.get_tenant(tenant_id))
 
 
-def parse_since(value: str) -> timedelta | None:
-    """``90s``, ``15m``, ``1h``, ``2d``."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in units:
-        return timedelta(seconds=int(value[:-1]) * units[value[-1]])
-    return None
-
-
 class TenantLogFileView(StaffAPIView):
     @extend_schema(
         summary="The tenant's log file: its last lines, parsed, read from the end",
@@ -278,9 +268,8 @@ class TenantLogFileView(StaffAPIView):
             return Response({"detail": f"level: one of {', '.join(LEVELS)}"}, status=400)
         since = None
         if params.get("since"):
-            age = parse_since(params["since"])
-            since = timezone.now() - age if age else parse_datetime(params["since"])
-            if since is None or since.tzinfo is None:
+            since = parse_since(params["since"], timezone.now())
+            if since is None:
                 return Response(
                     {"detail": "since: an ISO time with a zone, or an age like 15m, 1h, 2d"}, status=400
                 )

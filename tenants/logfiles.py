@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,6 +30,28 @@ class LineFilter:
         if LEVELS.get(str(record.get("level", "")).upper(), 0) < self.min_level:
             return False
         return not self.grep or self.grep.lower() in json.dumps(record, ensure_ascii=False).lower()
+
+
+AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_age(value: str) -> timedelta | None:
+    """``90s``, ``15m``, ``1h``, ``2d``; None for anything else."""
+    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in AGE_UNITS:
+        return timedelta(seconds=int(value[:-1]) * AGE_UNITS[value[-1]])
+    return None
+
+
+def parse_since(value: str, now: datetime) -> datetime | None:
+    """An age before ``now`` (``15m``, ``1h``, ``2d``) or an ISO time with a zone; None otherwise."""
+    age = parse_age(value)
+    if age is not None:
+        return now - age
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
 
 
 def record_time(record: dict) -> datetime | None:

@@ -6,29 +6,23 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from config.logging import extra_field_names
-from tenants.logfiles import LEVELS, LineFilter, follow, tail
+from tenants.logfiles import LEVELS, LineFilter, follow, parse_since, tail
 from tenants.logs import InvalidTenantId, parse_tenant_id, rotated_logs, tenant_log_path
 from tenants.models import Tenant
 
-AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-
-def parse_since(value: str) -> datetime:
-    """``90s``, ``15m``, ``1h``, ``2d`` ago, or an ISO time with a zone."""
-    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in AGE_UNITS:
-        return timezone.now() - timedelta(seconds=int(value[:-1]) * AGE_UNITS[value[-1]])
-    moment = parse_datetime(value)
-    if moment is None or moment.tzinfo is None:
+def parse_since_option(value: str) -> datetime:
+    since = parse_since(value, timezone.now())
+    if since is None:
         raise CommandError(f"--since: an age like 15m, 1h, 2d or an ISO time with a zone; got {value!r}")
-    return moment
+    return since
 
 
 def pretty(record: dict) -> str:
@@ -64,7 +58,7 @@ class Command(BaseCommand):
             raise CommandError("-n must be 0 or more")
         line_filter = LineFilter(
             min_level=LEVELS.get(options["level"] or "", 0),
-            since=parse_since(options["since"]) if options["since"] else None,
+            since=parse_since_option(options["since"]) if options["since"] else None,
             grep=options["grep"],
         )
         path = tenant_log_path(tenant_id)
