@@ -46,8 +46,11 @@ def configured_hosts() -> list[SupervisorHost]:
     return [SupervisorHost.parse(spec) for spec in settings.WORKER_HOSTS]
 
 
-def _locate(name: str) -> tuple[SupervisorHost | None, ProgramInfo | None, list[SupervisorHost], list[str]]:
-    """Which host has the program; the reachable hosts; what was unreachable."""
+def _locate(name: str) -> tuple[SupervisorHost | None, ProgramInfo | None, list[SupervisorHost]]:
+    """Which host has the program (and its state), and the hosts that answered.
+
+    Raises OrchestrationError naming every unreachable supervisord when none answers.
+    """
     reachable, unreachable = [], []
     for host in configured_hosts():
         try:
@@ -57,10 +60,10 @@ def _locate(name: str) -> tuple[SupervisorHost | None, ProgramInfo | None, list[
             continue
         reachable.append(host)
         if info is not None:
-            return host, info, reachable, unreachable
+            return host, info, reachable
     if not reachable:
         raise OrchestrationError("; ".join(unreachable) or "no WORKER_HOSTS are configured")
-    return None, None, reachable, unreachable
+    return None, None, reachable
 
 
 def _record_command(worker: WorkerProcess, action: str, by: str, host: str) -> None:
@@ -79,7 +82,7 @@ def worker_start(*, tenant: Tenant, by: str) -> WorkerView:
     if tenant.status == Tenant.Status.SUSPENDED:
         raise OrchestrationError(f"{tenant.name} is suspended; unsuspend it before starting its worker")
     worker = WorkerProcess.objects.get(tenant=tenant)
-    host, info, reachable, _ = _locate(worker.process_name)
+    host, info, reachable = _locate(worker.process_name)
     if info is not None and info.running:
         return worker_status(tenant=tenant)
     if host is None:
@@ -97,7 +100,7 @@ def worker_start(*, tenant: Tenant, by: str) -> WorkerView:
 
 def worker_stop(*, tenant: Tenant, by: str) -> WorkerView:
     worker = WorkerProcess.objects.get(tenant=tenant)
-    host, _, _, _ = _locate(worker.process_name)
+    host, _, _ = _locate(worker.process_name)
     if host is not None:
         try:
             host.stop(worker.process_name)
