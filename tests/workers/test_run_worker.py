@@ -62,8 +62,8 @@ def test_it_links_logs_once_replies_and_tells_the_story(tenant, rule, simulator,
     session_id = simulator.link(qr, "15550009999")
     wait_until(lambda: state_of(tenant) == "CONNECTED", what="CONNECTED")
     wait_until(lambda: worker_of(tenant).status == "RUNNING", what="worker RUNNING")
-    tenant.refresh_from_db()
-    assert tenant.status == "ACTIVE"
+    # The worker writes the three one after another: wait for the last, don't race it.
+    wait_until(lambda: Tenant.objects.get(pk=tenant.pk).status == "ACTIVE", what="tenant ACTIVE")
     assert worker_of(tenant).pid == worker.pid
 
     # An incoming message, shown twice by WhatsApp, is logged once and answered once.
