@@ -79,7 +79,8 @@ class ReplyRuleForm(forms.ModelForm):
         }
         help_texts = {
             "pattern": "A keyword matches as a whole word, ignoring case; a regular expression matches "
-            "anywhere in the text.",
+            "anywhere in the text (one that takes longer than a tenth of a second on a message is "
+            "skipped for that message).",
         }
         widgets = {"reply_text": forms.Textarea(attrs={"rows": 4})}
 

@@ -35,6 +35,7 @@ COUNTER_HELP = {
     "whatsapp_portal_api_unauthorized_total": "Portal API calls refused for a missing or wrong key.",
     "whatsapp_login_failures_total": "Failed sign-ins, by where (portal or admin).",
     "whatsapp_login_lockouts_total": "Sign-ins refused while locked out, by where.",
+    "whatsapp_reply_rule_timeouts_total": "Reply rules skipped for searching a message too long, by tenant.",
 }
 
 
@@ -47,6 +48,7 @@ COUNTER_LABELS = {
     "whatsapp_portal_api_unauthorized_total": [],
     "whatsapp_login_failures_total": ["where"],
     "whatsapp_login_lockouts_total": ["where"],
+    "whatsapp_reply_rule_timeouts_total": ["tenant_id"],
 }
 
 

@@ -1,8 +1,8 @@
 """What a tenant's worker acts on: its reply rules and its durable outbound queue."""
 
-import re
 import uuid
 
+import regex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -12,6 +12,15 @@ from tenants.models import MessageLog, Tenant
 
 MAX_MESSAGE_LENGTH = 4096  # WhatsApp's own limit for one text message
 MAX_PATTERN_LENGTH = 200
+# A tenant's regular expression may backtrack for minutes on a crafted message ("(a|aa)+$");
+# a search that takes longer than this is abandoned and the rule treated as not matching.
+RULE_MATCH_TIMEOUT_SECONDS = 0.1
+# Python's own syntax, as the portal promises; regex's V0 mode is the one compatible with re.
+_RULE_FLAGS = regex.IGNORECASE | regex.V0
+
+
+class RuleTimeout(Exception):
+    """A reply rule's pattern took longer than RULE_MATCH_TIMEOUT_SECONDS on a message."""
 
 
 class ReplyRule(models.Model):
@@ -49,17 +58,21 @@ class ReplyRule(models.Model):
             raise ValidationError({"pattern": "A rule needs something to match."})
         if self.match_type == self.MatchType.REGEX:
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
+                regex.compile(self.pattern, _RULE_FLAGS)
+            except regex.error as exc:
                 raise ValidationError({"pattern": f"Not a valid regular expression: {exc}"}) from None
 
-    def compiled(self) -> re.Pattern[str]:
+    def compiled(self) -> regex.Pattern:
         if self.match_type == self.MatchType.REGEX:
-            return re.compile(self.pattern, re.IGNORECASE)
-        return re.compile(rf"(?<!\w){re.escape(self.pattern.strip())}(?!\w)", re.IGNORECASE)
+            return regex.compile(self.pattern, _RULE_FLAGS)
+        return regex.compile(rf"(?<!\w){regex.escape(self.pattern.strip())}(?!\w)", _RULE_FLAGS)
 
     def matches(self, text: str) -> bool:
-        return self.compiled().search(text) is not None
+        """Whether the text matches; raises RuleTimeout rather than search for too long."""
+        try:
+            return self.compiled().search(text, timeout=RULE_MATCH_TIMEOUT_SECONDS) is not None
+        except TimeoutError:
+            raise RuleTimeout(f"rule {self.pk} took over {RULE_MATCH_TIMEOUT_SECONDS} s") from None
 
 
 class OutboundMessage(models.Model):

@@ -14,7 +14,7 @@ from config.logging import mask_message_id, mask_number
 from tenants.counters import counter_increment
 from tenants.models import MessageLog, Tenant
 from tenants.services import message_log_record
-from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule
+from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule, RuleTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,21 @@ class InboundResult:
 
 
 def reply_rule_match(*, tenant: Tenant, text: str) -> ReplyRule | None:
+    """The first enabled rule the text matches; a rule too slow on this text is skipped."""
     rules = ReplyRule.objects.filter(tenant=tenant, enabled=True).order_by("priority", "created_at")
-    return next((rule for rule in rules if rule.matches(text)), None)
+    for rule in rules:
+        try:
+            if rule.matches(text):
+                return rule
+        except RuleTimeout:
+            logger.warning(
+                "reply rule too slow, skipped",
+                extra={"tenant_id": str(tenant.id), "rule_id": str(rule.id), "text_length": len(text)},
+            )
+            counter_increment(
+                metric="whatsapp_reply_rule_timeouts_total", labels={"tenant_id": str(tenant.id)}
+            )
+    return None
 
 
 @transaction.atomic

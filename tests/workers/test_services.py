@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tenants.models import MessageLog
+from tenants.models import Counter, MessageLog
 from workers import services
 from workers.models import OutboundMessage, ReplyRule
 
@@ -36,6 +36,24 @@ def test_it_refuses_a_broken_regular_expression(tenant):
     rule = ReplyRule(tenant=tenant, match_type="REGEX", pattern="(unclosed", reply_text="x")
     with pytest.raises(ValidationError, match="Not a valid regular expression"):
         rule.full_clean()
+
+
+def test_a_rule_that_backtracks_forever_is_skipped_not_waited_for(tenant, caplog):
+    # (a|aa)+$ on 60 a's and a "!" takes Python's re longer than the age of the universe.
+    ReplyRule.objects.create(
+        tenant=tenant, match_type="REGEX", pattern="(a|aa)+$", reply_text="never", priority=1
+    )
+    ReplyRule.objects.create(tenant=tenant, pattern="help", reply_text="how can we help?", priority=2)
+    text = "help " + "a" * 60 + "!"
+
+    result = services.inbound_message_handle(
+        tenant=tenant, wa_message_id="false_9@c.us_B", from_number="15551234567", text=text
+    )
+
+    assert result.created and result.reply.text == "how can we help?"
+    assert Counter.objects.get(name__startswith="whatsapp_reply_rule_timeouts_total").value == 1
+    skipped = [r for r in caplog.records if r.getMessage() == "reply rule too slow, skipped"]
+    assert len(skipped) == 1 and text not in str(skipped[0].__dict__)
 
 
 def test_it_logs_an_incoming_message_and_queues_its_reply_once(tenant):
