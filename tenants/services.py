@@ -255,11 +255,13 @@ def message_log_record(
     to_number: str,
     text: str,
     wa_message_id: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[MessageLog, bool]:
     """Log a message once: returns the row and whether it is new.
 
     A message WhatsApp shows twice (same id and direction) is found, not logged again; the
-    database constraint makes that hold even between two processes.
+    database constraint makes that hold even between two processes. ``at`` is when it was
+    seen or sent, if that was before now (written late, after a database outage).
     """
     wa_message_id = wa_message_id or None
     log = MessageLog(
@@ -269,6 +271,7 @@ def message_log_record(
         to_number=to_number,
         message_text=text,
         wa_message_id=wa_message_id,
+        created_at=at or timezone.now(),
     )
     log.full_clean(validate_constraints=False)
     try:

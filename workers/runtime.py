@@ -4,17 +4,26 @@ A single loop drives everything (Selenium is not thread-safe): wait for what the
 handle it, heartbeat when due, send the next queued message when the rate limit allows.
 Every state change goes through the services, so the database, the timeline and the
 tenant's log file say the same thing.
+
+When the database stops answering, the worker keeps its browser and session: what the page
+shows meanwhile, and what was sent, is kept as writes the database is owed, and written in
+order, with the times it happened, once the database answers again.
 """
 
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
 
 from config.logging import mask_message_id
 from tenants import services as tenant_services
@@ -34,6 +43,14 @@ Status = WorkerProcess.Status
 
 EXIT_OK = 0  # stopped on request, or waiting for a person (no restart wanted)
 EXIT_FAILED = 1  # the supervisor should restart it
+
+# What a database that is down, restarting or unreachable raises (and SQLite's "locked").
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_RETRY_MAX_SECONDS = 5.0
+# Page events kept during an outage; past this the page keeps them until the database returns.
+OWED_LIMIT = 10_000
+# How long a stopping worker keeps trying to write what it owes before giving up.
+STOP_CATCH_UP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,9 @@ class SeenWindow:
         self._order: deque[str] = deque(maxlen=size)
         self._ids: set[str] = set()
 
+    def __contains__(self, wa_message_id: str) -> bool:
+        return wa_message_id in self._ids
+
     def add(self, wa_message_id: str) -> bool:
         if wa_message_id in self._ids:
             return False
@@ -86,6 +106,28 @@ class SeenWindow:
         self._order.append(wa_message_id)
         self._ids.add(wa_message_id)
         return True
+
+
+class Outage:
+    """The database stopped answering: since when, why, and when to try it again."""
+
+    def __init__(self, error: Exception) -> None:
+        self.started = time.monotonic()
+        self.error = _first_line(error)
+        self.delay = 0.5
+        self.next_try = self.started + self.delay
+
+    def failed_again(self) -> None:
+        self.delay = min(DATABASE_RETRY_MAX_SECONDS, self.delay * 2)
+        self.next_try = time.monotonic() + self.delay
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
 class Worker:
@@ -112,6 +154,9 @@ class Worker:
         self._thread_failure: str | None = None
         self._last_cpu: tuple[float, float] | None = None
         self._log_trouble = ""
+        self._outage: Outage | None = None
+        # Writes for what already happened (page events, sends), kept while the database is down.
+        self._owed: deque[Callable[[], object]] = deque()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -177,31 +222,161 @@ class Worker:
 
     def _shutdown(self, reason: str, code: int) -> None:
         failed = code != EXIT_OK
+        self._catch_up_before_stopping()
         if not failed:
-            tenant_services.worker_set_status(worker=self.worker, status=Status.STOPPING, reason=reason)
+            self._if_database_answers(
+                partial(
+                    tenant_services.worker_set_status,
+                    worker=self.worker,
+                    status=Status.STOPPING,
+                    reason=reason,
+                )
+            )
         self.client.stop()
-        tenant_services.session_set_state(session=self.session, state=State.STOPPED, reason=reason)
-        tenant_services.worker_set_status(
-            worker=self.worker, status=Status.ERROR if failed else Status.STOPPED, reason=reason
+        self._if_database_answers(
+            partial(
+                tenant_services.session_set_state, session=self.session, state=State.STOPPED, reason=reason
+            )
+        )
+        self._if_database_answers(
+            partial(
+                tenant_services.worker_set_status,
+                worker=self.worker,
+                status=Status.ERROR if failed else Status.STOPPED,
+                reason=reason,
+            )
         )
         self.log.info(
             "worker stopped", extra={"event": "worker_stopped", "reason": reason, "exit_code": code}
         )
 
+    def _catch_up_before_stopping(self) -> None:
+        """Stopping during an outage: keep trying to write what is owed, for a while."""
+        if self._outage is None and not self._owed:
+            return
+        deadline, owed = time.monotonic() + STOP_CATCH_UP_SECONDS, len(self._owed)
+        while True:
+            try:
+                self._catch_up()
+                self.log.info("database back; caught up", extra={"event": "database_back", "caught_up": owed})
+                return
+            except DATABASE_DOWN:
+                if time.monotonic() >= deadline:
+                    self.log.error(
+                        "stopping with the database still down; writes lost",
+                        extra={"event": "database_down_at_stop", "unwritten": len(self._owed)},
+                    )
+                    return
+                time.sleep(1.0)
+
+    def _if_database_answers(self, write: Callable[[], object]) -> None:
+        """While stopping: write if the database answers, and say once if it does not."""
+        if self._outage is not None:
+            return
+        try:
+            write()
+        except DATABASE_DOWN as exc:
+            self._outage = Outage(exc)
+            self.log.error(
+                "database unreachable while stopping; final status not recorded",
+                extra={"event": "database_down_at_stop", "error": self._outage.error},
+            )
+
     # --- the loop --------------------------------------------------------------------------
 
     def _step(self) -> None:
+        if self._outage is not None:
+            self._ride_out_outage()
+            return
         try:
-            for event in self.client.poll(timeout=self._poll_timeout()):
+            try:
+                self._handle_all(self.client.poll(timeout=self._poll_timeout()))
+                self._maybe_take_over()
+                self._report_log_trouble()
+                self._maybe_heartbeat()
+                self._maybe_send()
+            except BrowserGone as exc:
+                self._recover_browser(str(exc))
+        except DATABASE_DOWN as exc:
+            self._database_lost(exc)
+
+    def _handle_all(self, found: list[events.Event]) -> None:
+        """Handle every event drained from the page; those the database can't take are owed."""
+        for index, event in enumerate(found):
+            try:
                 self.handle(event)
-                if self.stop_requested:
-                    return
-            self._maybe_take_over()
-            self._report_log_trouble()
-            self._maybe_heartbeat()
-            self._maybe_send()
-        except BrowserGone as exc:
-            self._recover_browser(str(exc))
+            except DATABASE_DOWN:
+                self._owed.extend(partial(self.handle, later) for later in found[index:])
+                raise
+
+    # --- the database going away -----------------------------------------------------------
+
+    def _database_lost(self, error: Exception) -> None:
+        """Said once per outage; the browser and session are left as they are."""
+        self._outage = Outage(error)
+        self._drop_connection()
+        self.log.error(
+            "database unreachable; keeping the session and retrying",
+            extra={"event": "database_down", "error": self._outage.error, "owed": len(self._owed)},
+        )
+
+    def _ride_out_outage(self) -> None:
+        """Keep draining the page (its events are owed) until it is time to try the database."""
+        outage = self._outage
+        assert outage is not None
+        wait = min(1.0, max(0.0, outage.next_try - time.monotonic()))
+        if len(self._owed) < OWED_LIMIT:
+            try:
+                self._owed.extend(partial(self.handle, event) for event in self.client.poll(timeout=wait))
+            except BrowserGone:
+                time.sleep(wait)  # recovered (and recorded) once the database is back
+        else:
+            time.sleep(wait)
+        if self.stop_requested or time.monotonic() < outage.next_try:
+            return
+        owed = len(self._owed)
+        try:
+            self._catch_up()
+        except DATABASE_DOWN:
+            outage.failed_again()
+            return
+        self._outage = None
+        self._next_heartbeat = 0.0  # prove liveness at once: the stale check may be close
+        seconds = round(outage.seconds(), 1)
+        self.log.info(
+            "database back; caught up",
+            extra={"event": "database_back", "outage_seconds": seconds, "caught_up": owed},
+        )
+        reason = f"database unreachable for {seconds:.0f} s ({outage.error}); caught up {owed} writes"
+        try:
+            tenant_services.worker_record_error(worker=self.worker, reason=reason)  # on the timeline
+        except DATABASE_DOWN as exc:
+            self._database_lost(exc)
+
+    def _catch_up(self) -> None:
+        """Write what is owed, oldest first; raises (keeping the rest) if the database is down."""
+        self._drop_connection()
+        connection.ensure_connection()
+        # What failed half-way may have changed these in memory only: start from the truth.
+        for row in (self.tenant, self.worker, self.session):
+            row.refresh_from_db()
+        while self._owed:
+            self._owed[0]()
+            self._owed.popleft()
+        self._outage = None
+
+    def _record(self, write: Callable[[], object]) -> None:
+        """A write for something that has happened: owed, not lost, if the database is down."""
+        try:
+            write()
+        except DATABASE_DOWN:
+            self._owed.append(write)
+            raise
+
+    @staticmethod
+    def _drop_connection() -> None:
+        with contextlib.suppress(*DATABASE_DOWN):  # it was broken: closing it is all that was wanted
+            connection.close()
 
     def _poll_timeout(self) -> float:
         if self.session.state == State.CONNECTED and self.limiter.wait_seconds() == 0:
@@ -211,15 +386,16 @@ class Worker:
     def _recover_browser(self, reason: str) -> None:
         """Restart a lost browser, with backoff; give up after too many losses in a row."""
         while True:
+            # A session that was connected is "connected but dead" until a new browser proves it.
+            was_up = self.session.state in (State.CONNECTED, State.PHONE_UNREACHABLE, State.DEGRADED)
+            state = State.DEGRADED if was_up else State.DISCONNECTED
+            # Recorded first: with the database down this ends here, and runs again once it is back.
+            tenant_services.session_set_state(session=self.session, state=state, reason=reason)
+            tenant_services.worker_record_error(worker=self.worker, reason=f"browser lost: {reason}")
             self._restarts += 1
             self.log.warning(
                 "browser lost", extra={"event": "browser_lost", "reason": reason, "restart": self._restarts}
             )
-            # A session that was connected is "connected but dead" until a new browser proves it.
-            was_up = self.session.state in (State.CONNECTED, State.PHONE_UNREACHABLE, State.DEGRADED)
-            state = State.DEGRADED if was_up else State.DISCONNECTED
-            tenant_services.session_set_state(session=self.session, state=state, reason=reason)
-            tenant_services.worker_record_error(worker=self.worker, reason=f"browser lost: {reason}")
             self.client.stop(graceful=False)
             if self._restarts > self.config.browser_restarts:
                 raise StopWorker(f"browser lost {self._restarts} times in a row: {reason}", EXIT_FAILED)
@@ -274,14 +450,16 @@ class Worker:
         self._next_heartbeat = 0.0
 
     def on_IncomingMessage(self, event: events.IncomingMessage) -> None:
-        if not self.seen.add(event.wa_message_id):
+        if event.wa_message_id in self.seen:
             return
         result = services.inbound_message_handle(
             tenant=self.tenant,
             wa_message_id=event.wa_message_id,
             from_number=event.from_number,
             text=event.text,
+            received_at=event.seen_at,
         )
+        self.seen.add(event.wa_message_id)  # only once it is logged: a failed write is retried
         if result.created:
             self.log.info(
                 "message received",
@@ -407,25 +585,21 @@ class Worker:
         if message is None:
             return
         self.limiter.record_send()
+        # From here on the browser may have acted: every outcome is recorded, or owed.
+        failed = partial(
+            services.outbound_mark_failed, message=message, max_attempts=self.config.max_send_attempts
+        )
         try:
             wa_message_id = self.client.send_text(message.to_number, message.text)
         except SendError as exc:
-            services.outbound_mark_failed(
-                message=message,
-                reason=str(exc),
-                permanent=exc.permanent,
-                max_attempts=self.config.max_send_attempts,
-            )
+            self._record(partial(failed, reason=str(exc), permanent=exc.permanent))
             return
         except BrowserGone:
-            self._settle_interrupted_send(message)
+            self._settle_interrupted_send(message, failed)
             raise
         except ClientError as exc:
-            services.outbound_mark_failed(
-                message=message, reason=str(exc), permanent=False, max_attempts=self.config.max_send_attempts
-            )
+            self._record(partial(failed, reason=str(exc), permanent=False))
             return
-        services.outbound_mark_sent(message=message, wa_message_id=wa_message_id)
         self.log.info(
             "message sent",
             extra={
@@ -434,14 +608,15 @@ class Worker:
                 "outbound_id": str(message.id),
             },
         )
-
-    def _settle_interrupted_send(self, message: object) -> None:
-        if self.client.send_clicked:
-            services.outbound_mark_failed(
-                message=message,
-                reason="browser lost after Send was pressed; not retried so it cannot arrive twice",
-                permanent=True,
-                max_attempts=self.config.max_send_attempts,
+        self._record(
+            partial(
+                services.outbound_mark_sent, message=message, wa_message_id=wa_message_id, at=timezone.now()
             )
+        )
+
+    def _settle_interrupted_send(self, message: object, failed: Callable[..., object]) -> None:
+        if self.client.send_clicked:
+            reason = "browser lost after Send was pressed; not retried so it cannot arrive twice"
+            self._record(partial(failed, reason=reason, permanent=True))
         else:
-            services.outbound_requeue(message=message)
+            self._record(partial(services.outbound_requeue, message=message))

@@ -71,7 +71,7 @@ def reply_rule_match(*, tenant: Tenant, text: str) -> ReplyRule | None:
 
 @transaction.atomic
 def inbound_message_handle(
-    *, tenant: Tenant, wa_message_id: str, from_number: str, text: str
+    *, tenant: Tenant, wa_message_id: str, from_number: str, text: str, received_at: datetime | None = None
 ) -> InboundResult:
     """Log an incoming message once and queue the matching rule's reply, together.
 
@@ -85,6 +85,7 @@ def inbound_message_handle(
         to_number="",
         text=text,
         wa_message_id=wa_message_id,
+        at=received_at,
     )
     if not created:
         return InboundResult(log=log, created=False, reply=None)
@@ -175,9 +176,11 @@ def outbound_claim_next(*, tenant: Tenant, now: datetime | None = None) -> Outbo
 
 
 @transaction.atomic
-def outbound_mark_sent(*, message: OutboundMessage, wa_message_id: str) -> MessageLog:
-    """Record a delivered message and log it OUT, in one transaction."""
-    now = timezone.now()
+def outbound_mark_sent(
+    *, message: OutboundMessage, wa_message_id: str, at: datetime | None = None
+) -> MessageLog:
+    """Record a delivered message and log it OUT, in one transaction (``at``: when it was sent)."""
+    now = at or timezone.now()
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=OutboundMessage.Status.SENT,
         wa_message_id=wa_message_id,
@@ -193,6 +196,7 @@ def outbound_mark_sent(*, message: OutboundMessage, wa_message_id: str) -> Messa
         to_number=message.to_number,
         text=message.text,
         wa_message_id=wa_message_id,
+        at=now,
     )
     return log
 

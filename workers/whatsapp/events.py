@@ -1,8 +1,8 @@
 """What the WhatsApp client reports about the page, as plain values (no Selenium here)."""
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class IncomingMessage:
     chat: str
     from_number: str
     text: str
-    timestamp: datetime | None
+    timestamp: datetime | None  # WhatsApp's own time, to the minute
+    # When the worker saw it: the time it is logged at, even if written later.
+    seen_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
 
 
 @dataclass(frozen=True)

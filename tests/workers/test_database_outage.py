@@ -1,0 +1,148 @@
+"""PostgreSQL unreachable for 30 s while a worker and the web server run.
+
+The worker keeps its browser and session, says so once, and writes everything that happened
+meanwhile (messages in, their replies, sends) when the database is back; the web server
+answers 503 meanwhile and recovers by itself.
+"""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tenants.api_keys import api_key_create
+from tenants.models import MessageLog, TenantApiKey, WhatsAppSession, WorkerEvent
+from tests.conftest import database_url
+from tests.faults import TcpProxy
+from tests.tenants.test_web_server import free_port, production_env
+from tests.tenants.test_web_server import start as start_gunicorn
+from tests.workers.conftest import tenant_log_lines, wait_until
+from tests.workers.test_run_worker import connect, state_of, worker_of
+from workers.models import OutboundMessage, ReplyRule
+from workers.services import outbound_enqueue
+
+pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
+
+OUTAGE_SECONDS = 30
+
+
+@pytest.fixture
+def database_proxy() -> TcpProxy:
+    db = connection.settings_dict
+    proxy = TcpProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    yield proxy
+    proxy.close()
+
+
+def get(url: str, **headers: str) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, dict(response.headers), json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), json.loads(exc.read() or b"{}")
+    except OSError:
+        return 0, {}, {}
+
+
+def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
+    tenant, start_simulator, start_worker, worker_env, database_proxy, tmp_path
+):
+    through_proxy = database_url().replace(
+        f":{connection.settings_dict['PORT'] or 5432}/", f":{database_proxy.port}/"
+    )
+    ReplyRule.objects.create(tenant=tenant, pattern="hours", reply_text="We open at 8")
+    _, api_key = api_key_create(tenant=tenant, name="shop", scope=TenantApiKey.Scope.READ, created_by=None)
+    simulator = start_simulator(qr_rotate_seconds=60, loading_seconds=0.3, send_ack_seconds=0.5)
+    # Sends spaced out, so the outage catches the queue part-way.
+    worker = start_worker(tenant.id, simulator, DATABASE_URL=through_proxy, OUTBOUND_MIN_GAP_SECONDS="2")
+    session_id = connect(tenant, simulator)
+    pid = worker_of(tenant).pid
+    qr_codes = WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count()
+
+    port = free_port()
+    web = start_gunicorn(
+        production_env(tmp_path / "web-logs", DATABASE_URL=through_proxy), port, tmp_path / "web.out"
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: get(f"{base}/readyz")[0] == 200, timeout=60, what="the web server ready")
+
+    queued = [f"order {n} is ready" for n in range(1, 5)]
+    for text in queued:
+        outbound_enqueue(tenant=tenant, to_number="15551230000", text=text)
+    wait_until(lambda: simulator.sent(session_id), what="the first send")
+
+    database_proxy.cut()
+    cut_at = datetime.now(UTC)
+    try:
+        customers = [f"1555765432{n}" for n in range(3)]
+        for number in customers:
+            simulator.incoming(session_id, number, "what are your hours?")
+            time.sleep(2)
+
+        status, _, body = wait_until(
+            lambda: (answer := get(f"{base}/readyz"))[0] == 503 and answer, what="readyz 503"
+        )
+        assert body["failed"][0] == "database"
+        status, headers, body = get(
+            f"{base}/api/portal/tenant/current/messages", Authorization=f"Bearer {api_key}"
+        )
+        assert status == 503 and headers["Retry-After"] and "database is unreachable" in body["detail"]
+
+        time.sleep(max(0.0, OUTAGE_SECONDS - (datetime.now(UTC) - cut_at).total_seconds()))
+        assert worker.process.poll() is None, "the worker kept running through the outage"
+        (simulated,) = [s for s in simulator.sessions() if s["id"] == session_id]
+        assert simulated["state"] == "linked", "the browser kept its session"
+        assert simulated["unread"] == 0, "the worker kept reading the page"
+    finally:
+        database_proxy.restore()
+    restored_at = datetime.now(UTC)
+
+    # Everything that happened during the outage is written, at the time it happened.
+    def received() -> list[MessageLog]:
+        return list(MessageLog.objects.filter(tenant=tenant, direction="IN").order_by("created_at"))
+
+    wait_until(lambda: len(received()) == 3, timeout=60, what="the three messages logged")
+    assert sorted(log.from_number for log in received()) == customers
+    assert all(cut_at < log.created_at < restored_at for log in received())
+    wait_until(
+        lambda: OutboundMessage.objects.filter(tenant=tenant, status="SENT").count() == 7,
+        timeout=60,
+        what="the queue and the three replies sent",
+    )
+    sent = [m["text"] for m in simulator.sent(session_id)]
+    assert sorted(sent) == sorted([*queued, *["We open at 8"] * 3])  # each exactly once
+    assert MessageLog.objects.filter(tenant=tenant, direction="OUT").count() == 7
+
+    # The same process and browser all along: no restart, no new QR code.
+    assert worker_of(tenant).pid == pid and worker.process.poll() is None
+    assert state_of(tenant) == "CONNECTED"
+    assert WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count() == qr_codes
+    wait_until(
+        lambda: WhatsAppSession.objects.get(tenant=tenant).last_seen_at > restored_at, what="heartbeats again"
+    )
+
+    # Said once each way, not a line per retry; and on the timeline.
+    lines = tenant_log_lines(worker_env, tenant.id)
+    assert [line["event"] for line in lines if line.get("event", "").startswith("database_")] == [
+        "database_down",
+        "database_back",
+    ]
+    (back,) = [line for line in lines if line.get("event") == "database_back"]
+    assert back["outage_seconds"] >= OUTAGE_SECONDS - 5 and back["caught_up"] >= 3
+    assert worker.text().count('"event": "database_down"') == 1
+    assert WorkerEvent.objects.filter(
+        tenant=tenant, kind="ERROR", reason__startswith="database unreachable for"
+    ).exists()
+
+    wait_until(lambda: get(f"{base}/readyz")[0] == 200, what="readyz back to 200 by itself")
+    assert get(f"{base}/api/portal/tenant/current/messages", Authorization=f"Bearer {api_key}")[0] == 200
+    web.terminate()
+    web.wait(timeout=30)
+    assert worker.stop() == 0
+    assert "Traceback" not in Path(tmp_path / "web.out").read_text()
