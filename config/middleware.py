@@ -4,14 +4,12 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-logger = logging.getLogger(__name__)
+from config.outage import DATABASE_DOWN
 
-# What the database raises while it is down, restarting or unreachable.
-DATABASE_DOWN = (OperationalError, InterfaceError)
+logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 10
 
 

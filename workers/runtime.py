@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from functools import partial
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
 from config.logging import mask_message_id
+from config.outage import DATABASE_DOWN, describe
 from tenants import services as tenant_services
 from tenants.logs import tenant_file_handler
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
@@ -44,8 +45,6 @@ Status = WorkerProcess.Status
 EXIT_OK = 0  # stopped on request, or waiting for a person (no restart wanted)
 EXIT_FAILED = 1  # the supervisor should restart it
 
-# What a database that is down, restarting or unreachable raises (and SQLite's "locked").
-DATABASE_DOWN = (OperationalError, InterfaceError)
 DATABASE_RETRY_MAX_SECONDS = 5.0
 # Page events kept during an outage; past this the page keeps them until the database returns.
 OWED_LIMIT = 10_000
@@ -113,7 +112,7 @@ class Outage:
 
     def __init__(self, error: Exception) -> None:
         self.started = time.monotonic()
-        self.error = _first_line(error)
+        self.error = describe(error)
         self.delay = 0.5
         self.next_try = self.started + self.delay
 
@@ -123,11 +122,6 @@ class Outage:
 
     def seconds(self) -> float:
         return time.monotonic() - self.started
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
 class Worker:

@@ -6,6 +6,9 @@ answers 503 meanwhile and recovers by itself.
 """
 
 import json
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +20,7 @@ from django.db import connection
 
 from tenants.api_keys import api_key_create
 from tenants.models import MessageLog, TenantApiKey, WhatsAppSession, WorkerEvent
-from tests.conftest import database_url
+from tests.conftest import PROJECT_DIR, database_url
 from tests.faults import TcpProxy
 from tests.tenants.test_web_server import free_port, production_env
 from tests.tenants.test_web_server import start as start_gunicorn
@@ -39,6 +42,11 @@ def database_proxy() -> TcpProxy:
     proxy.close()
 
 
+def url_through(proxy: TcpProxy) -> str:
+    """The test database's URL, by way of the proxy."""
+    return database_url().replace(f":{proxy.target[1]}/", f":{proxy.port}/")
+
+
 def get(url: str, **headers: str) -> tuple[int, dict, dict]:
     request = urllib.request.Request(url, headers=headers)
     try:
@@ -53,9 +61,7 @@ def get(url: str, **headers: str) -> tuple[int, dict, dict]:
 def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
     tenant, start_simulator, start_worker, worker_env, database_proxy, tmp_path
 ):
-    through_proxy = database_url().replace(
-        f":{connection.settings_dict['PORT'] or 5432}/", f":{database_proxy.port}/"
-    )
+    through_proxy = url_through(database_proxy)
     ReplyRule.objects.create(tenant=tenant, pattern="hours", reply_text="We open at 8")
     _, api_key = api_key_create(tenant=tenant, name="shop", scope=TenantApiKey.Scope.READ, created_by=None)
     simulator = start_simulator(qr_rotate_seconds=60, loading_seconds=0.3, send_ack_seconds=0.5)
@@ -146,3 +152,29 @@ def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
     web.wait(timeout=30)
     assert worker.stop() == 0
     assert "Traceback" not in Path(tmp_path / "web.out").read_text()
+
+
+def test_the_stale_check_loop_says_an_outage_once_and_carries_on(
+    transactional_db, worker_env, database_proxy, tmp_path
+):
+    through_proxy = url_through(database_proxy)
+    output = tmp_path / "stale.out"
+    loop = subprocess.Popen(
+        [sys.executable, "manage.py", "check_stale_workers", "--every", "0.5"],
+        cwd=PROJECT_DIR,
+        env={**worker_env, "DATABASE_URL": through_proxy},
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: "stale check done" in output.read_text(), what="a first round")
+        database_proxy.cut()
+        time.sleep(4)  # about eight rounds
+        database_proxy.restore()
+        wait_until(lambda: "stale check running again" in output.read_text(), what="the loop back")
+    finally:
+        loop.send_signal(signal.SIGTERM)
+        assert loop.wait(timeout=30) == 0
+    text = output.read_text()
+    assert text.count("database unreachable") == 1
+    assert "Traceback" not in text

@@ -7,10 +7,12 @@ cron and for ``make run``.
 import logging
 import signal
 import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
+from config.outage import DATABASE_DOWN, describe
 from workers.periodic import run_checks
 
 logger = logging.getLogger(__name__)
@@ -39,12 +41,23 @@ def loop_until_stopped(every: float) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     logger.info("stale check loop started", extra={"every_s": every})
+    down_since: float | None = None  # an outage is said once, when it starts and when it ends
     while not stop.is_set():
         close_old_connections()
         try:
             run_checks()
+            if down_since is not None:
+                seconds = round(time.monotonic() - down_since, 1)
+                logger.info("database back; stale check running again", extra={"outage_seconds": seconds})
+                down_since = None
+        except DATABASE_DOWN as exc:
+            if down_since is None:
+                down_since = time.monotonic()
+                logger.error(
+                    "database unreachable; the stale check retries every round",
+                    extra={"error": describe(exc)},
+                )
         except DatabaseError:
-            # The database may be restarting: say so, and try again next round.
             logger.exception("stale check failed; retrying next round")
         stop.wait(every)
     logger.info("stale check loop stopped")
