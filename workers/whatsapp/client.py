@@ -259,10 +259,16 @@ class WhatsAppClient:
 
     def poll(self, timeout: float) -> list[events.Event]:
         """Wait up to ``timeout`` seconds for the page to show something, and say what."""
+        started = time.monotonic()
         try:
             raw = self._call(lambda: self.driver.execute_async_script(_DRAIN_JS, int(timeout * 1000)))
         except TimeoutException as exc:
-            raise BrowserGone("the page did not answer within the script timeout") from exc
+            if time.monotonic() - started < self.command_timeout / 2:
+                # Long before the timeout: the document went away under the waiting script
+                # (WhatsApp's logout navigates), which ChromeDriver reports as a script timeout.
+                raw = None
+            else:
+                raise BrowserGone("the page did not answer within the script timeout") from exc
         if raw is None:  # a navigation replaced the document: watch the new one
             self._install_observer()
             return []
