@@ -148,8 +148,13 @@ def start_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callabl
 
     yield start
     for worker in started:
+        # A test that failed half-way leaves its worker running: stop it as supervisord
+        # would, so its browser goes with it, and kill it only if it won't stop.
         if worker.process.poll() is None:
-            worker.stop(signal.SIGKILL)
+            try:
+                worker.stop(signal.SIGTERM, timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.stop(signal.SIGKILL)
     assert_no_secrets_logged([*Path(worker_env["LOG_DIR"]).glob("*.log*"), *(w.output for w in started)])
 
 

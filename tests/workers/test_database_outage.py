@@ -42,6 +42,24 @@ def database_proxy() -> TcpProxy:
     proxy.close()
 
 
+@pytest.fixture
+def web_server(tmp_path: Path):
+    """Starts gunicorn with production settings (output in web.out); stopped after the test."""
+    servers = []
+
+    def start(**env: str) -> str:
+        port = free_port()
+        servers.append(
+            start_gunicorn(production_env(tmp_path / "web-logs", **env), port, tmp_path / "web.out")
+        )
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def url_through(proxy: TcpProxy) -> str:
     """The test database's URL, by way of the proxy."""
     return database_url().replace(f":{proxy.target[1]}/", f":{proxy.port}/")
@@ -59,7 +77,7 @@ def get(url: str, **headers: str) -> tuple[int, dict, dict]:
 
 
 def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
-    tenant, start_simulator, start_worker, worker_env, database_proxy, tmp_path
+    tenant, start_simulator, start_worker, worker_env, database_proxy, web_server, tmp_path
 ):
     through_proxy = url_through(database_proxy)
     ReplyRule.objects.create(tenant=tenant, pattern="hours", reply_text="We open at 8")
@@ -71,11 +89,7 @@ def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
     pid = worker_of(tenant).pid
     qr_codes = WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count()
 
-    port = free_port()
-    web = start_gunicorn(
-        production_env(tmp_path / "web-logs", DATABASE_URL=through_proxy), port, tmp_path / "web.out"
-    )
-    base = f"http://127.0.0.1:{port}"
+    base = web_server(DATABASE_URL=through_proxy)
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, timeout=60, what="the web server ready")
 
     queued = [f"order {n} is ready" for n in range(1, 5)]
@@ -148,10 +162,8 @@ def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
 
     wait_until(lambda: get(f"{base}/readyz")[0] == 200, what="readyz back to 200 by itself")
     assert get(f"{base}/api/portal/tenant/current/messages", Authorization=f"Bearer {api_key}")[0] == 200
-    web.terminate()
-    web.wait(timeout=30)
     assert worker.stop() == 0
-    assert "Traceback" not in Path(tmp_path / "web.out").read_text()
+    assert "Traceback" not in (tmp_path / "web.out").read_text()
 
 
 def test_the_stale_check_loop_says_an_outage_once_and_carries_on(
