@@ -52,6 +52,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if self._cut.is_set():  # cut while connecting: this one goes too
+                    _close(client)
+                    _close(upstream)
+                    continue
                 self._open.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()

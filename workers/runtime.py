@@ -124,6 +124,10 @@ class Outage:
         return time.monotonic() - self.started
 
 
+def _shows_a_qr_code(owed: Callable[[], object]) -> bool:
+    return isinstance(owed, partial) and bool(owed.args) and isinstance(owed.args[0], events.QrCode)
+
+
 class Worker:
     def __init__(
         self,
@@ -216,7 +220,10 @@ class Worker:
 
     def _shutdown(self, reason: str, code: int) -> None:
         failed = code != EXIT_OK
-        self._catch_up_before_stopping()
+        try:
+            self._catch_up_before_stopping()
+        except Exception:  # a replay that fails for another reason must not keep the browser alive
+            self.log.exception("could not write what was owed", extra={"event": "catch_up_failed"})
         if not failed:
             self._if_database_answers(
                 partial(
@@ -300,7 +307,7 @@ class Worker:
             try:
                 self.handle(event)
             except DATABASE_DOWN:
-                self._owed.extend(partial(self.handle, later) for later in found[index:])
+                self._owe_events(found[index:])
                 raise
 
     # --- the database going away -----------------------------------------------------------
@@ -321,7 +328,7 @@ class Worker:
         wait = min(1.0, max(0.0, outage.next_try - time.monotonic()))
         if len(self._owed) < OWED_LIMIT:
             try:
-                self._owed.extend(partial(self.handle, event) for event in self.client.poll(timeout=wait))
+                self._owe_events(self.client.poll(timeout=wait))
             except BrowserGone:
                 time.sleep(wait)  # recovered (and recorded) once the database is back
         else:
@@ -341,11 +348,20 @@ class Worker:
             "database back; caught up",
             extra={"event": "database_back", "outage_seconds": seconds, "caught_up": owed},
         )
-        reason = f"database unreachable for {seconds:.0f} s ({outage.error}); caught up {owed} writes"
+        # The error (hosts, ports) is for operators' logs, not the tenant-visible timeline.
+        reason = f"database unreachable for {seconds:.0f} s; caught up {owed} writes"
         try:
             tenant_services.worker_record_error(worker=self.worker, reason=reason)  # on the timeline
         except DATABASE_DOWN as exc:
             self._database_lost(exc)
+
+    def _owe_events(self, found: list[events.Event]) -> None:
+        for event in found:
+            if isinstance(event, events.QrCode):
+                # Codes rotate: only the one on screen is worth storing when the database returns
+                # (and stale ones would use up the QR_MAX_REFRESHES budget).
+                self._owed = deque(owed for owed in self._owed if not _shows_a_qr_code(owed))
+            self._owed.append(partial(self.handle, event))
 
     def _catch_up(self) -> None:
         """Write what is owed, oldest first; raises (keeping the rest) if the database is down."""
@@ -355,8 +371,17 @@ class Worker:
         for row in (self.tenant, self.worker, self.session):
             row.refresh_from_db()
         while self._owed:
-            self._owed[0]()
+            try:
+                self._owed[0]()
+            except DATABASE_DOWN:
+                raise  # still owed: tried again next time
+            except Exception:
+                self._owed.popleft()  # done with, one way or another: never replayed forever
+                raise
             self._owed.popleft()
+        # A claim that committed as the database went away left its message SENDING without
+        # handing it to the browser (every send that was handed over has just been settled).
+        services.outbound_requeue_unsent(tenant=self.tenant)
         self._outage = None
 
     def _record(self, write: Callable[[], object]) -> None:

@@ -241,6 +241,20 @@ def outbound_requeue(*, message: OutboundMessage) -> None:
     )
 
 
+def outbound_requeue_unsent(*, tenant: Tenant) -> int:
+    """Give back messages claimed but never handed to the browser (the claim's reply was lost).
+
+    Only for the tenant's running worker, which holds the session lock and has settled every
+    send it did hand over: anything still SENDING was not tried.
+    """
+    count = OutboundMessage.objects.filter(tenant=tenant, status=OutboundMessage.Status.SENDING).update(
+        status=OutboundMessage.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()
+    )
+    if count:
+        logger.info("unsent claims requeued", extra={"tenant_id": str(tenant.id), "count": count})
+    return count
+
+
 def outbound_fail_interrupted(*, tenant: Tenant) -> int:
     """Messages left SENDING by a worker that died mid-send.
 

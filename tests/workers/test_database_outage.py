@@ -25,7 +25,7 @@ from tests.faults import TcpProxy
 from tests.tenants.test_web_server import free_port, production_env
 from tests.tenants.test_web_server import start as start_gunicorn
 from tests.workers.conftest import tenant_log_lines, wait_until
-from tests.workers.test_run_worker import connect, state_of, worker_of
+from tests.workers.test_run_worker import connect, current_qr, state_of, worker_of
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 
@@ -77,7 +77,7 @@ def get(url: str, **headers: str) -> tuple[int, dict, dict]:
 
 
 def test_a_30_second_database_outage_loses_nothing_and_is_said_once(
-    tenant, start_simulator, start_worker, worker_env, database_proxy, web_server, tmp_path
+    tenant, database_proxy, start_simulator, start_worker, worker_env, web_server, tmp_path
 ):
     through_proxy = url_through(database_proxy)
     ReplyRule.objects.create(tenant=tenant, pattern="hours", reply_text="We open at 8")
@@ -190,3 +190,30 @@ def test_the_stale_check_loop_says_an_outage_once_and_carries_on(
     text = output.read_text()
     assert text.count("database unreachable") == 1
     assert "Traceback" not in text
+
+
+def test_qr_codes_shown_during_an_outage_are_not_all_counted_against_the_login(
+    tenant, database_proxy, start_simulator, start_worker, worker_env
+):
+    # Codes rotate every second: an outage of 8 s shows about 8, more than QR_MAX_REFRESHES.
+    simulator = start_simulator(qr_rotate_seconds=1, qr_max_rotations=60, loading_seconds=0.3)
+    worker = start_worker(
+        tenant.id, simulator, DATABASE_URL=url_through(database_proxy), QR_MAX_REFRESHES="5"
+    )
+    wait_until(lambda: current_qr(tenant), what="a first QR code")
+    database_proxy.cut()
+    time.sleep(8)
+    database_proxy.restore()
+
+    back = wait_until(
+        lambda: [
+            line for line in tenant_log_lines(worker_env, tenant.id) if line.get("event") == "database_back"
+        ],
+        what="the worker back",
+    )
+    assert back and worker.process.poll() is None, "still waiting for a scan, not stopped or crashed"
+    # Only the code on screen was stored when the database returned; the login goes ahead.
+    (shown,) = [session["qr"] for session in simulator.sessions() if session["qr"]]
+    simulator.link(shown)
+    wait_until(lambda: state_of(tenant) == "CONNECTED", what="CONNECTED")
+    assert worker.stop() == 0
