@@ -100,7 +100,18 @@ def _database_settings() -> dict:
         (BASE_DIR / "var").mkdir(exist_ok=True)
         db["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
     elif db["ENGINE"] == "django.db.backends.postgresql":
-        db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", 5)
+        # A connection whose peer vanished without a reset (failover, a cut network) would
+        # block a query for the kernel's ~15 min; keepalives notice it within about a minute.
+        keepalives = {
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
+        for name, value in keepalives.items():
+            options.setdefault(name, value)
         db["CONN_HEALTH_CHECKS"] = True
     return db
 
