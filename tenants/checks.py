@@ -1,6 +1,9 @@
 """Startup validation: run by ``manage.py check``, the web server and every worker at start.
 
-An Error stops the process before it serves or drives anything; a Warning is printed.
+An Error stops the process before it serves or drives anything; a Warning is printed. The
+production variables are a deployment check (``manage.py check --deploy``), so a fresh clone's
+``manage.py check`` and ``makemigrations`` work; every process that runs the platform still
+runs it (config.startup).
 """
 
 import os
@@ -12,8 +15,10 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import DatabaseError, connections
 
+ENVIRONMENT = "environment"  # the tag of the production-variables check
 
-@register()
+
+@register(ENVIRONMENT, deploy=True)
 def check_required_environment(**kwargs: object) -> list[CheckMessage]:
     if settings.DEBUG:
         return []

@@ -10,19 +10,41 @@ PRODUCTION_ENV = {
 }
 
 
+NOTHING_SET = {
+    "DEBUG": "0",
+    "SECRET_KEY": "",
+    "ALLOWED_HOSTS": "",
+    "PORTAL_INTERNAL_KEY": "",
+    "DATABASE_URL": "",
+}
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PORTAL_INTERNAL_KEY", "ALLOWED_HOSTS")
+
+
 def test_it_names_each_missing_variable_in_production(manage):
-    result = manage(
-        "check",
-        env={
-            "DEBUG": "0",
-            "SECRET_KEY": "",
-            "ALLOWED_HOSTS": "",
-            "PORTAL_INTERNAL_KEY": "",
-            "DATABASE_URL": "",
-        },
-    )
+    result = manage("check", "--deploy", env=NOTHING_SET)
     assert result.returncode != 0
-    for name in ("SECRET_KEY", "DATABASE_URL", "PORTAL_INTERNAL_KEY", "ALLOWED_HOSTS"):
+    for name in REQUIRED:
+        assert f"{name} is not set" in result.stderr
+
+
+def test_a_fresh_clone_can_check_and_make_migrations_without_production_variables(manage):
+    for command in (["check"], ["makemigrations", "--check", "--dry-run"]):
+        result = manage(*command, env=NOTHING_SET)
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run_worker", "7c9e6679-7425-40de-944b-e07fc1f90ae7"],
+        ["check_stale_workers"],
+        ["purge_message_logs", "--older-than", "30"],
+    ],
+)
+def test_every_process_of_the_platform_refuses_production_without_its_variables(manage, command):
+    result = manage(*command, env=NOTHING_SET)
+    assert result.returncode != 0
+    for name in REQUIRED:
         assert f"{name} is not set" in result.stderr
 
 
@@ -85,3 +107,12 @@ def test_it_refuses_to_serve_and_logs_why(manage):
     assert result.returncode == 1
     assert '"message": "startup check failed"' in result.stdout
     assert "SECRET_KEY is not set" in result.stdout
+
+
+@pytest.mark.parametrize("job", ["check_stale_workers", "purge_old_data"])
+def test_cron_jobs_refuse_production_without_its_variables(manage, job):
+    code = f"from workers import cron; cron.{job}()"
+    result = manage("shell", "-c", code, env=NOTHING_SET)
+    assert result.returncode == 1
+    assert '"message": "startup check failed"' in result.stdout
+    assert "DATABASE_URL is not set" in result.stdout

@@ -2,12 +2,13 @@
 
 from collections.abc import Callable
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from config.startup import PlatformCommand
 from tenants.retention import PurgeResult
 
 
-class PurgeCommand(BaseCommand):
+class PurgeCommand(PlatformCommand):
     purge: Callable[..., PurgeResult]
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -11,13 +11,14 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from config.startup import PlatformCommand
 from tenants.models import Tenant
 from workers.supervisor_config import Program, main_config, manage_py_command, worker_program, write_program
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Run the web server, the simulator, the stale check and workers under supervisord."
 
     def add_arguments(self, parser: CommandParser) -> None:

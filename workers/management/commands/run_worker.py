@@ -12,9 +12,10 @@ import sys
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.db import connections
 
+from config.startup import PlatformCommand
 from tenants.logs import InvalidTenantId, parse_tenant_id, tenant_logger
 from tenants.models import Tenant
 from workers.runtime import Worker, WorkerConfig
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 EXIT_USAGE = 2
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Run one tenant's WhatsApp Web worker (tenant by UUID, or the TENANT_ID variable)."
 
     def add_arguments(self, parser: CommandParser) -> None:

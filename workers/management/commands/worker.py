@@ -3,8 +3,9 @@
 import json
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from config.startup import PlatformCommand
 from tenants.logs import InvalidTenantId, parse_tenant_id
 from tenants.models import Tenant
 from workers import orchestration
@@ -16,7 +17,7 @@ ACTIONS = {
 }
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Start, stop, restart or show a tenant's worker (under supervisord)."
 
     def add_arguments(self, parser: CommandParser) -> None:
