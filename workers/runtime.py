@@ -253,22 +253,17 @@ class Worker:
 
     def _catch_up_before_stopping(self) -> None:
         """Stopping during an outage: keep trying to write what is owed, for a while."""
-        if self._outage is None and not self._owed:
+        if self._outage is None:  # nothing is owed outside an outage
             return
-        deadline, owed = time.monotonic() + STOP_CATCH_UP_SECONDS, len(self._owed)
-        while True:
-            try:
-                self._catch_up()
-                self.log.info("database back; caught up", extra={"event": "database_back", "caught_up": owed})
+        deadline = time.monotonic() + STOP_CATCH_UP_SECONDS
+        while not self._try_catch_up():
+            if time.monotonic() >= deadline:
+                self.log.error(
+                    "stopping with the database still down; writes lost",
+                    extra={"event": "database_down_at_stop", "unwritten": len(self._owed)},
+                )
                 return
-            except DATABASE_DOWN:
-                if time.monotonic() >= deadline:
-                    self.log.error(
-                        "stopping with the database still down; writes lost",
-                        extra={"event": "database_down_at_stop", "unwritten": len(self._owed)},
-                    )
-                    return
-                time.sleep(1.0)
+            time.sleep(1.0)
 
     def _if_database_answers(self, write: Callable[[], object]) -> None:
         """While stopping: write if the database answers, and say once if it does not."""
@@ -335,14 +330,18 @@ class Worker:
             time.sleep(wait)
         if self.stop_requested or time.monotonic() < outage.next_try:
             return
-        owed = len(self._owed)
+        if self._try_catch_up():
+            self._next_heartbeat = 0.0  # prove liveness at once: the stale check may be close
+
+    def _try_catch_up(self) -> bool:
+        """One attempt to write what is owed; when it works, say once that the database is back."""
+        outage, owed = self._outage, len(self._owed)
+        assert outage is not None
         try:
             self._catch_up()
         except DATABASE_DOWN:
             outage.failed_again()
-            return
-        self._outage = None
-        self._next_heartbeat = 0.0  # prove liveness at once: the stale check may be close
+            return False
         seconds = round(outage.seconds(), 1)
         self.log.info(
             "database back; caught up",
@@ -351,9 +350,11 @@ class Worker:
         # The error (hosts, ports) is for operators' logs, not the tenant-visible timeline.
         reason = f"database unreachable for {seconds:.0f} s; caught up {owed} writes"
         try:
-            tenant_services.worker_record_error(worker=self.worker, reason=reason)  # on the timeline
+            tenant_services.worker_record_error(worker=self.worker, reason=reason)
         except DATABASE_DOWN as exc:
             self._database_lost(exc)
+            return False
+        return True
 
     def _owe_events(self, found: list[events.Event]) -> None:
         for event in found:
