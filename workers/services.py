@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
@@ -234,11 +234,16 @@ def outbound_mark_failed(
     return message
 
 
-def outbound_requeue(*, message: OutboundMessage) -> None:
-    """Give back a claimed message that was never tried (the worker is stopping)."""
-    OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
+def _give_back(claimed: QuerySet[OutboundMessage]) -> int:
+    """Return claimed (SENDING) messages to the queue, as if never claimed."""
+    return claimed.filter(status=OutboundMessage.Status.SENDING).update(
         status=OutboundMessage.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()
     )
+
+
+def outbound_requeue(*, message: OutboundMessage) -> None:
+    """Give back a claimed message that was never tried (the worker is stopping)."""
+    _give_back(OutboundMessage.objects.filter(pk=message.pk))
 
 
 def outbound_requeue_unsent(*, tenant: Tenant) -> int:
@@ -247,9 +252,7 @@ def outbound_requeue_unsent(*, tenant: Tenant) -> int:
     Only for the tenant's running worker, which holds the session lock and has settled every
     send it did hand over: anything still SENDING was not tried.
     """
-    count = OutboundMessage.objects.filter(tenant=tenant, status=OutboundMessage.Status.SENDING).update(
-        status=OutboundMessage.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()
-    )
+    count = _give_back(OutboundMessage.objects.filter(tenant=tenant))
     if count:
         logger.info("unsent claims requeued", extra={"tenant_id": str(tenant.id), "count": count})
     return count

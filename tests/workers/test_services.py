@@ -132,3 +132,19 @@ def test_it_fails_sends_interrupted_by_a_crash_instead_of_risking_a_duplicate(te
     failed = OutboundMessage.objects.get()
     assert failed.status == "FAILED"
     assert "cannot arrive twice" in failed.last_error
+
+
+def test_claims_never_handed_to_the_browser_go_back_to_the_queue(tenant, other_tenant):
+    for owner in (tenant, tenant, other_tenant):
+        services.outbound_enqueue(tenant=owner, to_number="15551234567", text="hi")
+    sent = services.outbound_claim_next(tenant=tenant)
+    services.outbound_mark_sent(message=sent, wa_message_id="true_1@c.us_X")
+    lost = services.outbound_claim_next(tenant=tenant)  # its claim committed; the reply was lost
+    elsewhere = services.outbound_claim_next(tenant=other_tenant)
+
+    assert services.outbound_requeue_unsent(tenant=tenant) == 1
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == ("QUEUED", 0)
+    assert OutboundMessage.objects.get(pk=sent.pk).status == "SENT"
+    assert OutboundMessage.objects.get(pk=elsewhere.pk).status == "SENDING"  # another tenant's worker
