@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.addresses import client_address
 from tenants import selectors
 from tenants.access import tenant_for_user
 from tenants.api_keys import api_key_find
@@ -67,7 +68,7 @@ class PortalKeyAuthentication(BaseAuthentication):
             "portal API key refused",
             extra={
                 "path": request.path,
-                "remote_addr": request.META.get("REMOTE_ADDR", ""),
+                "remote_addr": client_address(request),
                 "key_sent": "x-portal-key" in request.headers,
             },
         )
