@@ -21,7 +21,21 @@ environ.Env.read_env(env.str("ENV_FILE", default="") or str(BASE_DIR / ".env"))
 
 DEBUG = env.bool("DEBUG", default=False)
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "PORTAL_INTERNAL_KEY", "ALLOWED_HOSTS")
+
+def _positive_int(name: str, default: int) -> int:
+    value = env.int(name, default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive whole number, got {value}")
+    return value
+
+
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "PORTAL_INTERNAL_KEY",
+    "ALLOWED_HOSTS",
+    "METRICS_TOKEN",
+)
 # Read by the startup checks: in production each of these must come from the environment.
 MISSING_REQUIRED_ENV = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
 
@@ -158,10 +172,16 @@ SPECTACULAR_SETTINGS = {
         "TenantSettableStatusEnum": [("ACTIVE", "Active"), ("SUSPENDED", "Suspended")],
     },
 }
-# Sign-in throttling (portal and admin): this many failures for one email within the window
-# lock it out for the rest of the window.
-LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=5)
-LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# The reverse proxies (addresses or networks) whose X-Forwarded-For names the client
+# (config/addresses.py); from anyone else the header is ignored. Default: none.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Sign-in throttling (portal and admin), per client address: LOGIN_MAX_FAILURES failures for
+# one email, or LOGIN_MAX_FAILURES_PER_ADDRESS for any emails, within LOGIN_LOCKOUT_MINUTES
+# refuse that address (for that email, or for all) for the rest of the window. Failures
+# from one address never lock an account out for anyone else.
+LOGIN_MAX_FAILURES = _positive_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = _positive_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 25)
+LOGIN_LOCKOUT_MINUTES = _positive_int("LOGIN_LOCKOUT_MINUTES", 15)
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
 LOGOUT_REDIRECT_URL = "/portal/login/"
@@ -200,13 +220,6 @@ LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=14)
 
 
 # --- Workers -----------------------------------------------------------------------------
-def _positive_int(name: str, default: int) -> int:
-    value = env.int(name, default=default)
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name} must be a positive whole number, got {value}")
-    return value
-
-
 HEARTBEAT_INTERVAL_SECONDS = _positive_int("HEARTBEAT_INTERVAL_SECONDS", 30)
 STALE_WORKER_THRESHOLD_SECONDS = _positive_int("STALE_WORKER_THRESHOLD_SECONDS", 120)
 WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com/")
@@ -280,10 +293,12 @@ EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@localhost")
 
 # --- Monitoring ----------------------------------------------------------------------------
-# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>` when a token
-# is set; otherwise one whose address is in METRICS_ALLOWED_IPS (addresses or networks).
+# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>` (required in
+# production) or, with no token, one whose address is in METRICS_ALLOWED_IPS (addresses or
+# networks). Behind a proxy on the same host every client is 127.0.0.1, so production
+# trusts no address by default; DEBUG (make run) trusts this machine.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"] if DEBUG else [])
 
 # --- Cron (django-crontab) -----------------------------------------------------------------
 CRONJOBS = [

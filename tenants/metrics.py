@@ -6,7 +6,6 @@ are rows of ``Counter`` (they only grow); gauges are read from the current state
 """
 
 import hmac
-import ipaddress
 import logging
 from collections.abc import Iterator
 
@@ -20,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from config.addresses import address_in, client_address
 from tenants import health
 from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess
 from workers.models import OutboundMessage
@@ -177,18 +177,14 @@ def _allowed(request: HttpRequest) -> bool:
     if token:
         sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(sent.encode(), token.encode())
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_IPS)
+    return address_in(client_address(request), settings.METRICS_ALLOWED_IPS)
 
 
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
-        logger.warning("metrics scrape refused", extra={"remote_addr": request.META.get("REMOTE_ADDR", "")})
+        logger.warning("metrics scrape refused", extra={"remote_addr": client_address(request)})
         return HttpResponse(
             "metrics: not allowed (token or address)\n", status=403, content_type="text/plain"
         )

@@ -16,8 +16,13 @@ from workers.services import outbound_claim_next, outbound_enqueue, outbound_mar
 from workers.stale import workers_mark_stale
 
 
+@pytest.fixture(autouse=True)
+def scrape_token(settings) -> None:
+    settings.METRICS_TOKEN = "scrape-token"
+
+
 def scrape(client, **headers) -> str:
-    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1", **headers)
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token", **headers)
     assert response.status_code == 200, response.content
     return response.content.decode()
 
@@ -98,6 +103,7 @@ def test_it_uses_the_same_number_of_queries_for_2_and_40_tenants(client, db):
 
 
 def test_it_refuses_scrapers_it_does_not_know(client, db, settings):
+    settings.METRICS_TOKEN = ""
     assert client.get("/metrics", REMOTE_ADDR="10.9.8.7").status_code == 403
     settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
     assert client.get("/metrics", REMOTE_ADDR="10.9.8.7").status_code == 200
@@ -116,3 +122,23 @@ def test_promtool_accepts_the_output(client, tenant, other_tenant):
         ["promtool", "check", "metrics"], input=scrape(client), capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_trusts_no_address_in_production_by_default(manage):
+    # Behind a same-host proxy every client is 127.0.0.1: that must not open /metrics.
+    code = "from django.conf import settings; print('allowed:', settings.METRICS_ALLOWED_IPS)"
+    assert "allowed: []" in manage("shell", "-c", code, env={"DEBUG": "0"}).stdout
+    assert "allowed: ['127.0.0.1', '::1']" in manage("shell", "-c", code, env={"DEBUG": "1"}).stdout
+
+
+def test_it_sees_the_scraper_through_a_trusted_proxy(client, db, settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    behind = {"REMOTE_ADDR": "127.0.0.1"}
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="10.1.2.3", **behind).status_code == 200
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.5", **behind).status_code == 403
+    # A peer that is not a trusted proxy can't name itself an allowed address.
+    assert (
+        client.get("/metrics", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 403
+    )

@@ -7,6 +7,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-long-random-production-secret-key-for-the-test-only-0123456789",
     "ALLOWED_HOSTS": "platform.example.com",
     "PORTAL_INTERNAL_KEY": "portal-key-for-tests",
+    "METRICS_TOKEN": "metrics-token-for-tests",
 }
 
 
@@ -16,8 +17,9 @@ NOTHING_SET = {
     "ALLOWED_HOSTS": "",
     "PORTAL_INTERNAL_KEY": "",
     "DATABASE_URL": "",
+    "METRICS_TOKEN": "",
 }
-REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PORTAL_INTERNAL_KEY", "ALLOWED_HOSTS")
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PORTAL_INTERNAL_KEY", "ALLOWED_HOSTS", "METRICS_TOKEN")
 
 
 def test_it_names_each_missing_variable_in_production(manage):
@@ -25,6 +27,13 @@ def test_it_names_each_missing_variable_in_production(manage):
     assert result.returncode != 0
     for name in REQUIRED:
         assert f"{name} is not set" in result.stderr
+
+
+def test_it_refuses_production_without_a_metrics_token(manage):
+    # Without one, /metrics would trust an address, and behind a proxy every client has it.
+    result = manage("check", "--deploy", env={**PRODUCTION_ENV, "METRICS_TOKEN": ""})
+    assert result.returncode != 0
+    assert "METRICS_TOKEN is not set" in result.stderr
 
 
 def test_a_fresh_clone_can_check_and_make_migrations_without_production_variables(manage):

@@ -26,6 +26,7 @@ def production_env(log_dir: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": "a-long-random-production-secret-key-for-the-test-only-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
         "PORTAL_INTERNAL_KEY": "portal-key",
+        "METRICS_TOKEN": "metrics-token",
         "DATABASE_URL": database_url(),
         "LOG_DIR": str(log_dir),
         "CHROME_BINARY": "/bin/true",
