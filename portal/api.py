@@ -436,6 +436,9 @@ class MessagesView(PortalAPIView):
             400: OpenApiResponse(description="bad number, empty or oversized text"),
             409: OpenApiResponse(description="the Idempotency-Key was used for a different message"),
             **ERRORS,
+            403: OpenApiResponse(
+                description="unknown x-user-email, a user without a tenant, or the tenant is suspended"
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -453,6 +456,8 @@ class MessagesView(PortalAPIView):
             )
         except worker_services.IdempotencyConflict as exc:
             return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+        except worker_services.TenantSuspended as exc:
+            raise exceptions.PermissionDenied(exc.messages[0]) from exc
         return Response(
             OutboundOut(message).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -19,7 +19,7 @@ from tenants import selectors, services
 from tenants.logfiles import LEVELS, LineFilter, parse_since, tail
 from tenants.logs import rotated_logs, tenant_log_path
 from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
-from workers import orchestration
+from workers import orchestration, suspension
 
 ERRORS = {
     401: OpenApiResponse(description="not signed in (session) and no valid token"),
@@ -67,7 +67,16 @@ class TenantIn(serializers.Serializer):
 
 class TenantUpdateIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    status = serializers.ChoiceField(choices=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED], required=False)
+    status = serializers.ChoiceField(
+        choices=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED],
+        required=False,
+        help_text="SUSPENDED stops the worker and sends and holds the queue; ACTIVE switches it back on",
+    )
+    release_held = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="with status ACTIVE: queue the messages held while suspended again (default: keep held)",
+    )
 
 
 class WorkerViewOut(serializers.Serializer):
@@ -168,9 +177,12 @@ class TenantDetailView(StaffAPIView):
             tenant.name = data.validated_data["name"]
             tenant.full_clean()
             tenant.save(update_fields=["name", "updated_at"])
-        if "status" in data.validated_data:
-            services.tenant_set_status(
-                tenant=tenant, status=data.validated_data["status"], reason=f"set by {request.user.email}"
+        wanted = data.validated_data.get("status")
+        if wanted == Tenant.Status.SUSPENDED and tenant.status != wanted:
+            suspension.tenant_suspend(tenant=tenant, by=request.user.email)
+        elif wanted == Tenant.Status.ACTIVE and tenant.status != wanted:
+            suspension.tenant_reactivate(
+                tenant=tenant, by=request.user.email, release_held=data.validated_data["release_held"]
             )
         return Response(AdminTenantOut(self.get_tenant(tenant_id)).data)
 

@@ -353,9 +353,7 @@ class LoginFailure(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["ip_address", "-created_at"], name="loginfailure_ip_recent"),
-            models.Index(
-                fields=["ip_address", "email", "-created_at"], name="loginfailure_ip_email_recent"
-            ),
+            models.Index(fields=["ip_address", "email", "-created_at"], name="loginfailure_ip_email_recent"),
         ]
 
     def __str__(self) -> str:

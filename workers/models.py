@@ -83,6 +83,8 @@ class OutboundMessage(models.Model):
         SENDING = "SENDING", "Sending"
         SENT = "SENT", "Sent"
         FAILED = "FAILED", "Failed"
+        # Queued when its tenant was suspended: kept, never sent unless staff release it.
+        HELD = "HELD", "Held (tenant suspended)"
 
     class Source(models.TextChoices):
         RULE = "RULE", "Reply rule"

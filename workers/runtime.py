@@ -147,6 +147,7 @@ class Worker:
         self.seen = SeenWindow()
         self.stop_requested = False
         self._next_heartbeat = 0.0
+        self._next_suspension_check = 0.0
         self._takeover_at: float | None = None
         self._restarts = 0
         self._thread_failure: str | None = None
@@ -290,6 +291,7 @@ class Worker:
                 self._maybe_take_over()
                 self._report_log_trouble()
                 self._maybe_heartbeat()
+                self._stop_if_suspended()
                 self._maybe_send()
             except BrowserGone as exc:
                 self._recover_browser(str(exc))
@@ -455,6 +457,8 @@ class Worker:
         self.log.info("qr code scanned, loading the account", extra={"event": "authenticated"})
 
     def on_Ready(self, event: events.Ready) -> None:
+        if services.tenant_is_suspended(self.tenant):  # never turn a suspended tenant ACTIVE
+            raise StopWorker("stopped: the tenant was suspended", EXIT_OK)
         self._restarts = 0
         self._takeover_at = None
         tenant_services.session_set_state(
@@ -548,6 +552,15 @@ class Worker:
             self.log.info("worker back after being marked down", extra={"event": "recovered"})
         self.log.debug("heartbeat", extra={"event": "heartbeat", "memory_mb": vitals.memory_mb})
         self._restart_if_too_big(vitals)
+
+    def _stop_if_suspended(self) -> None:
+        """Suspension stops the worker through supervisord; this is for when that failed."""
+        now = time.monotonic()
+        if now < self._next_suspension_check:
+            return
+        self._next_suspension_check = now + self.config.heartbeat_seconds
+        if services.tenant_is_suspended(self.tenant):
+            raise StopWorker("stopped: the tenant was suspended", EXIT_OK)
 
     def _report_log_trouble(self) -> None:
         """The log file failing is news for the worker's status (it is not in the log...)."""

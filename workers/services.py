@@ -25,6 +25,18 @@ class IdempotencyConflict(ValidationError):
     """The idempotency key was used before for a different message."""
 
 
+class TenantSuspended(ValidationError):
+    """The tenant is suspended: nothing new is sent for it."""
+
+
+SUSPENDED_MESSAGE = "This account is suspended: sending is switched off. Contact us to switch it back on."
+
+
+def tenant_is_suspended(tenant: Tenant) -> bool:
+    """Read from the database: a worker's tenant object is as old as the worker."""
+    return Tenant.objects.filter(pk=tenant.pk, status=Tenant.Status.SUSPENDED).exists()
+
+
 def normalize_number(raw: str) -> str:
     """International digits (``15551234567``) from what a person types (``+1 555-123-4567``)."""
     number = _NUMBER_PUNCTUATION.sub("", raw or "").removeprefix("+")
@@ -89,6 +101,8 @@ def inbound_message_handle(
     )
     if not created:
         return InboundResult(log=log, created=False, reply=None)
+    if tenant_is_suspended(tenant):  # logged, but a suspended tenant's bot says nothing
+        return InboundResult(log=log, created=True, reply=None)
     rule = reply_rule_match(tenant=tenant, text=text)
     if rule is None:
         return InboundResult(log=log, created=True, reply=None)
@@ -124,6 +138,8 @@ def outbound_enqueue(
     in_reply_to: MessageLog | None = None,
 ) -> tuple[OutboundMessage, bool]:
     """Queue a message; the same idempotency key returns the message queued before."""
+    if tenant_is_suspended(tenant):
+        raise TenantSuspended(SUSPENDED_MESSAGE, code="suspended")
     message = OutboundMessage(
         tenant=tenant,
         to_number=normalize_number(to_number),
