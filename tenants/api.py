@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from portal.api import PAGE_PARAMETERS, message_page_response
 from tenants import selectors, services
-from tenants.logfiles import LEVELS, LineFilter, parse_since, tail
+from tenants.logfiles import LEVELS, BadSince, LineFilter, parse_since, tail
 from tenants.logs import rotated_logs, tenant_log_path
 from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
 from workers import orchestration, suspension
@@ -280,11 +280,10 @@ class TenantLogFileView(StaffAPIView):
             return Response({"detail": f"level: one of {', '.join(LEVELS)}"}, status=400)
         since = None
         if params.get("since"):
-            since = parse_since(params["since"], timezone.now())
-            if since is None:
-                return Response(
-                    {"detail": "since: an ISO time with a zone, or an age like 15m, 1h, 2d"}, status=400
-                )
+            try:
+                since = parse_since(params["since"], timezone.now())
+            except BadSince as exc:
+                return Response({"detail": f"since: {exc}"}, status=400)
         path = tenant_log_path(tenant.id)
         found = tail(
             [path, *rotated_logs(path)],

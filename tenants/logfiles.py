@@ -33,25 +33,41 @@ class LineFilter:
 
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Older lines are asked for by leaving "since" out: a bound keeps every age a real date.
+MAX_AGE = timedelta(days=366)
+SINCE_HELP = "an age like 15m, 1h, 2d (at most 366d) or an ISO time with a zone"
+
+
+class BadSince(ValueError):
+    """A "since" value that names no time; the message says what would."""
 
 
 def parse_age(value: str) -> timedelta | None:
-    """``90s``, ``15m``, ``1h``, ``2d``; None for anything else."""
+    """``90s``, ``15m``, ``1h``, ``2d``; None for anything else. Past MAX_AGE it is MAX_AGE
+    plus a second, so callers can refuse it without the number overflowing a date."""
     if len(value) >= 2 and value[:-1].isdigit() and value[-1] in AGE_UNITS:
-        return timedelta(seconds=int(value[:-1]) * AGE_UNITS[value[-1]])
+        seconds = int(value[:-1]) * AGE_UNITS[value[-1]]
+        return timedelta(seconds=min(seconds, int(MAX_AGE.total_seconds()) + 1))
     return None
 
 
-def parse_since(value: str, now: datetime) -> datetime | None:
-    """An age before ``now`` (``15m``, ``1h``, ``2d``) or an ISO time with a zone; None otherwise."""
+def parse_since(value: str, now: datetime) -> datetime:
+    """An age before ``now`` (``15m``, ``1h``, ``2d``) or an ISO time with a zone.
+
+    Raises BadSince naming what is accepted: the one rule for the API and ``tenant_logs``.
+    """
     age = parse_age(value)
     if age is not None:
+        if age > MAX_AGE:
+            raise BadSince(f"at most {MAX_AGE.days}d; leave it out for all lines")
         return now - age
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return None
-    return moment if moment.tzinfo else None
+        raise BadSince(SINCE_HELP) from None
+    if moment.tzinfo is None:
+        raise BadSince(SINCE_HELP)
+    return moment
 
 
 def record_time(record: dict) -> datetime | None:
@@ -95,6 +111,8 @@ def parse_line(raw: bytes) -> dict:
 def tail(paths: list[Path], *, lines: int, line_filter: LineFilter) -> list[dict]:
     """The last ``lines`` matching records across ``paths`` (newest file first), oldest first."""
     found: list[dict] = []
+    if lines < 1:
+        return found
     for path in paths:
         if not path.exists():
             continue

@@ -75,6 +75,9 @@ def test_it_reads_across_rotated_files(tenant, log_file, settings, capsys):
         (["nope"], "is not a tenant id"),
         (["9d3c2f4e-0000-4000-8000-000000000000"], "no tenant with id"),
         (["{tenant}", "--since", "yesterday"], "--since: an age like 15m"),
+        (["{tenant}", "--since", "99999999999h"], "--since: at most 366d"),
+        (["{tenant}", "-n", "0"], "-n must be 1 or more; got 0"),
+        (["{tenant}", "-n", "-3"], "-n must be 1 or more; got -3"),
     ],
 )
 def test_it_names_bad_arguments(tenant, log_file, args, message):
@@ -145,3 +148,19 @@ def test_follow_keeps_printing_across_a_rotation(transactional_db, log_dir):
         close_tenant_log(tenant.id)
     assert follower.returncode == 0, follower.stderr.read()
     assert [line["n"] for line in lines] == list(range(-1, 10))
+
+
+def test_it_says_no_log_yet_and_fails_for_a_tenant_without_a_file(manage):
+    tenant = services.tenant_create(name="Quiet Bakery")
+    result = manage("tenant_logs", str(tenant.id))
+    assert result.returncode == 1
+    assert f"no log yet: {tenant_log_path(tenant.id)} does not exist" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_huge_since_is_an_error_not_a_traceback(manage):
+    tenant = services.tenant_create(name="Busy Bakery")
+    result = manage("tenant_logs", str(tenant.id), "--since", "99999999999h")
+    assert result.returncode == 1
+    assert "--since: at most 366d" in result.stderr
+    assert "Traceback" not in result.stderr

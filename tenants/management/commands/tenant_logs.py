@@ -13,16 +13,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from config.logging import extra_field_names
-from tenants.logfiles import LEVELS, LineFilter, follow, parse_since, tail
+from tenants.logfiles import LEVELS, BadSince, LineFilter, follow, parse_since, tail
 from tenants.logs import InvalidTenantId, parse_tenant_id, rotated_logs, tenant_log_path
 from tenants.models import Tenant
 
 
 def parse_since_option(value: str) -> datetime:
-    since = parse_since(value, timezone.now())
-    if since is None:
-        raise CommandError(f"--since: an age like 15m, 1h, 2d or an ISO time with a zone; got {value!r}")
-    return since
+    try:
+        return parse_since(value, timezone.now())
+    except BadSince as exc:
+        raise CommandError(f"--since: {exc}; got {value[:40]!r}") from exc
 
 
 def pretty(record: dict) -> str:
@@ -54,16 +54,21 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not Tenant.objects.filter(pk=tenant_id).exists():
             raise CommandError(f"no tenant with id {tenant_id}")
-        if options["lines"] < 0:
-            raise CommandError("-n must be 0 or more")
+        if options["lines"] < 1:
+            raise CommandError(f"-n must be 1 or more; got {options['lines']}")
         line_filter = LineFilter(
             min_level=LEVELS.get(options["level"] or "", 0),
             since=parse_since_option(options["since"]) if options["since"] else None,
             grep=options["grep"],
         )
         path = tenant_log_path(tenant_id)
+        files = [path, *rotated_logs(path)]
+        if not any(file.exists() for file in files):
+            if not options["follow"]:
+                raise CommandError(f"no log yet: {path} does not exist (has the worker ever run?)")
+            self.stderr.write(f"no log yet: waiting for {path}")
         write = self._writer(as_json=options["json"])
-        for record in tail([path, *rotated_logs(path)], lines=options["lines"], line_filter=line_filter):
+        for record in tail(files, lines=options["lines"], line_filter=line_filter):
             write(record)
         if options["follow"]:
             self._follow(path, line_filter, write)
