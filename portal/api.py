@@ -36,6 +36,7 @@ from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED_METRIC = "whatsapp_portal_api_unauthorized_total"
+IDEMPOTENCY_KEY_MAX_LENGTH = OutboundMessage._meta.get_field("idempotency_key").max_length or 200
 
 
 class PortalKeyAuthentication(BaseAuthentication):
@@ -433,7 +434,7 @@ class MessagesView(PortalAPIView):
             200: OpenApiResponse(
                 OutboundOut, description="replayed: queued before with this Idempotency-Key"
             ),
-            400: OpenApiResponse(description="bad number, empty or oversized text"),
+            400: OpenApiResponse(description="bad number, empty or oversized text, Idempotency-Key too long"),
             409: OpenApiResponse(description="the Idempotency-Key was used for a different message"),
             **ERRORS,
             403: OpenApiResponse(
@@ -445,7 +446,12 @@ class MessagesView(PortalAPIView):
         tenant = self.tenant(request)
         data = OutboundIn(data=request.data)
         data.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:200] or None
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            # Cutting it would make two different keys with a common prefix one key.
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": [f"at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters; got {len(key)}"]}
+            )
         try:
             message, created = worker_services.outbound_enqueue(
                 tenant=tenant,

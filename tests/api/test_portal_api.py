@@ -174,3 +174,29 @@ def test_validation_errors_from_services_are_400s(client, own, monkeypatch):
     response = client.post(BASE + "/setup-requests", {}, content_type="application/json", **own)
     assert response.status_code == 400
     assert response.json()["detail"] == "A user can only ask for setup of their own tenant."
+
+
+def test_it_refuses_an_idempotency_key_longer_than_it_can_store(client, own):
+    body = {"to": "+15551234567", "text": "hello"}
+    prefix = "k" * 200
+    fits = client.post(
+        BASE + "/messages", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=prefix, **own
+    )
+    assert fits.status_code == 201
+    # Cut to 200, this different key would have replayed the first message.
+    longer = client.post(
+        BASE + "/messages", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=prefix + "-2", **own
+    )
+    assert longer.status_code == 400
+    assert longer.json() == {"Idempotency-Key": ["at most 200 characters; got 202"]}
+    assert OutboundMessage.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/", "/api/nothing-here", "/api/portal/tenant/nope", "/api/admin/tenants/x/y/z"]
+)
+def test_unmatched_api_paths_answer_json_404(client, own, path):
+    response = client.get(path, **own)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": f"No API endpoint at {path}."}
