@@ -9,14 +9,17 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -34,7 +37,7 @@ from tenants.models import (
     WorkerProcess,
 )
 from tenants.throttle import ThrottledLoginMixin
-from workers import orchestration
+from workers import deletion, orchestration
 
 # Colours of the status badges, by value; anything unlisted is grey.
 BADGE_COLOURS = {
@@ -186,6 +189,42 @@ class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
             .values("n")
         )
         return super().get_queryset(request).annotate(n_messages=Coalesce(Subquery(per_tenant), 0))
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        # Deleting a tenant stops its worker and purges its files: one at a time, from its page.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        tenant = self.get_object(request, unquote(object_id))
+        if tenant is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_delete_permission(request, tenant):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._delete_tenant(request, tenant)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete this tenant and all its data?",
+            "opts": self.opts,
+            "object": tenant,
+            "footprint": deletion.tenant_footprint(tenant=tenant),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/tenants/tenant/delete_confirmation.html", context)
+
+    def _delete_tenant(self, request: HttpRequest, tenant: Tenant) -> HttpResponse:
+        try:
+            deletion.tenant_delete(tenant=tenant, by=request.user.email)
+        except deletion.TenantDeletionRefused as exc:
+            self.message_user(request, f"{tenant.name} was not deleted: {exc}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:tenants_tenant_change", args=[tenant.pk]))
+        self.log_deletions(request, [tenant])
+        self.message_user(request, f"{tenant.name} and all its data were deleted.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:tenants_tenant_changelist"))
 
     def save_model(self, request: HttpRequest, obj: Tenant, form: object, change: bool) -> None:
         if change:
