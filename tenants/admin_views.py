@@ -28,6 +28,7 @@ from tenants.logfiles import LEVELS, LineFilter, parse_age, record_time
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
 from tenants.operations import (
     ATTENTION_ERROR,
+    ATTENTION_NO_SCAN,
     ATTENTION_SESSION,
     ATTENTION_STALE,
     HourCount,
@@ -35,13 +36,19 @@ from tenants.operations import (
     TenantOverview,
     operations_overview,
     tenant_log_tail,
+    worker_words,
 )
 
 logger = logging.getLogger(__name__)
 
 # --- The operations dashboard ----------------------------------------------------------------
 
-_WHY = {ATTENTION_ERROR: "error", ATTENTION_SESSION: "session", ATTENTION_STALE: "stale"}
+_WHY = {
+    ATTENTION_ERROR: "error",
+    ATTENTION_SESSION: "session",
+    ATTENTION_STALE: "stale",
+    ATTENTION_NO_SCAN: "no scan",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Tile:
     tenant_tone: str
     worker_label: str
     worker_tone: str
+    stop_words: str  # why a stopped worker waits for a person; "" for any other
     session_label: str
     session_tone: str
     heartbeat: str
@@ -86,7 +94,7 @@ def _tone(row: TenantOverview) -> str:
         return "bad"
     if row.attention == ATTENTION_SESSION:
         return BADGE_COLOURS.get(row.session_state or "", "warn")
-    if row.attention == ATTENTION_STALE:
+    if row.attention in (ATTENTION_STALE, ATTENTION_NO_SCAN):
         return "warn"
     if row.tenant_status == Tenant.Status.SUSPENDED or row.worker_status in (None, Status.STOPPED):
         return "off"
@@ -130,8 +138,9 @@ def _tile(row: TenantOverview, urls: _TenantUrls, now: datetime) -> Tile:
         why=_WHY.get(row.attention, ""),
         tenant_label="" if active else Tenant.Status(row.tenant_status).label,
         tenant_tone=BADGE_COLOURS.get(row.tenant_status, "off"),
-        worker_label=WorkerProcess.Status(row.worker_status).label if row.worker_status else "no worker",
-        worker_tone=BADGE_COLOURS.get(row.worker_status or "", "off"),
+        worker_label=worker_words(row.worker_status, row.session_state),
+        worker_tone="warn" if row.stop_words else BADGE_COLOURS.get(row.worker_status or "", "off"),
+        stop_words=row.stop_words,
         session_label=WhatsAppSession.State(row.session_state).label if row.session_state else "no session",
         session_tone=BADGE_COLOURS.get(row.session_state or "", "off"),
         heartbeat=humanize_age(row.heartbeat_age),
@@ -248,15 +257,29 @@ def _dashboard_context(overview: OperationsOverview) -> dict[str, Any]:
         "title": "Operations dashboard",
         "overview": overview,
         "tiles": tiles,
-        "attention": {why: sum(1 for tile in tiles if tile.why == why) for why in _WHY.values()},
-        "worker_counts": [
-            (WorkerProcess.Status(status).label, BADGE_COLOURS.get(status, "off"), count)
-            for status, count in overview.workers_by_status.items()
-        ],
+        "attention": {
+            why.replace(" ", "_"): sum(1 for tile in tiles if tile.why == why) for why in _WHY.values()
+        },
+        "worker_counts": _worker_counts(overview),
         "chart": message_chart(overview.hourly_messages),
         "errors": [(event, urls.logs(event.tenant_id)) for event in overview.recent_errors],
         "stale_seconds": settings.STALE_WORKER_THRESHOLD_SECONDS,
     }
+
+
+def _worker_counts(overview: OperationsOverview) -> list[tuple[str, str, int]]:
+    """Workers by status, with those waiting for a scan apart from the other starting ones."""
+    qr = WhatsAppSession.State.QR
+    words = [worker_words(row.worker_status, row.session_state) for row in overview.tenants]
+    waiting = words.count(qr.label)
+    counts = []
+    for status, count in overview.workers_by_status.items():
+        label, tone = WorkerProcess.Status(status).label, BADGE_COLOURS.get(status, "off")
+        if status == WorkerProcess.Status.STARTING:
+            counts += [(label, tone, count - waiting), (qr.label, BADGE_COLOURS[qr], waiting)]
+        else:
+            counts.append((label, tone, count))
+    return counts
 
 
 @staff_member_required

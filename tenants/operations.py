@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Count, Func, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -50,7 +50,12 @@ TROUBLED_STATES = frozenset(
 )
 
 # Why a tile is near the top; the rank is its position in the ordering.
-ATTENTION_ERROR, ATTENTION_SESSION, ATTENTION_STALE, ATTENTION_NONE = 0, 1, 2, 3
+ATTENTION_ERROR, ATTENTION_SESSION, ATTENTION_STALE, ATTENTION_NO_SCAN, ATTENTION_NONE = 0, 1, 2, 3, 4
+
+# How the worker's reason begins when it stopped because nobody scanned its QR codes
+# (workers/runtime.py): a stop that waits for a person, unlike one staff asked for.
+QR_NOT_SCANNED = "QR code not scanned"
+NO_SCAN_WORDS = "No code was scanned in time"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class TenantOverview:
     heartbeat_age: timedelta | None
     browser_memory_mb: float | None
     attention: int
+    stop_words: str  # why a stopped worker needs a person, in words; "" when it doesn't
     uptime_day: float | None
     uptime_week: float | None
     recovery: Recovery
@@ -171,6 +177,22 @@ def recovery_from_events(events: Iterable[tuple[datetime, str, str]]) -> Recover
     )
 
 
+def stop_words(worker_status: str | None, stop_reason: str | None) -> str:
+    """Why a stopped worker waits for a person, in words, from its last stop's reason; or ""."""
+    if worker_status == WorkerStatus.STOPPED and (stop_reason or "").startswith(QR_NOT_SCANNED):
+        return NO_SCAN_WORDS
+    return ""
+
+
+def worker_words(worker_status: str | None, session_state: str | None) -> str:
+    """A worker's status in words: starting, it spends the whole QR phase waiting for a scan."""
+    if worker_status is None:
+        return "no worker"
+    if worker_status == WorkerStatus.STARTING and session_state == State.QR:
+        return State.QR.label
+    return WorkerStatus(worker_status).label
+
+
 def attention(
     *,
     tenant_status: str,
@@ -178,8 +200,10 @@ def attention(
     session_state: str | None,
     heartbeat_age: timedelta | None,
     stale_after: timedelta,
+    stop_reason: str | None = None,
 ) -> int:
-    """Where a tenant sorts on the dashboard: errors, troubled sessions, stale workers, the rest."""
+    """Where a tenant sorts on the dashboard: errors, troubled sessions, stale workers,
+    workers stopped for want of a scan, the rest."""
     if worker_status == WorkerStatus.ERROR or tenant_status == Tenant.Status.ERROR:
         return ATTENTION_ERROR
     if session_state in TROUBLED_STATES:
@@ -187,6 +211,8 @@ def attention(
     # As the stale check sees it: a RUNNING worker that never beat is as stale as a silent one.
     if worker_status == WorkerStatus.RUNNING and (heartbeat_age is None or heartbeat_age > stale_after):
         return ATTENTION_STALE
+    if stop_words(worker_status, stop_reason):
+        return ATTENTION_NO_SCAN
     return ATTENTION_NONE
 
 
@@ -230,23 +256,38 @@ class _Unindexed(Func):
         return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
-def _tenants_with_state_before(week_start: datetime) -> list[dict[str, Any]]:
-    last_state = (
+def _tenant_events(tenant_ref: str = "pk") -> QuerySet[WorkerEvent]:
+    """The timeline of the outer query's tenant (``tenant_ref`` names its id), newest first."""
+    return (
         WorkerEvent.objects.alias(unindexed_kind=_Unindexed("kind", output_field=CharField()))
-        .filter(tenant=OuterRef("pk"), unindexed_kind=Kind.SESSION_STATE, created_at__lt=week_start)
+        .filter(tenant=OuterRef(tenant_ref))
         .order_by("-created_at", "-id")
-        .values("new_value")[:1]
     )
+
+
+def last_stop_reason(tenant_ref: str = "pk") -> Subquery:
+    """The reason of the tenant's last stop, for a query of tenants (or of rows naming one)."""
+    stops = _tenant_events(tenant_ref).filter(
+        unindexed_kind=Kind.WORKER_STATUS, new_value=WorkerStatus.STOPPED
+    )
+    return Subquery(stops.values("reason")[:1])
+
+
+def _tenants_with_state_before(week_start: datetime) -> list[dict[str, Any]]:
+    last_state = _tenant_events().filter(unindexed_kind=Kind.SESSION_STATE, created_at__lt=week_start)
     # Plain values, not model instances: a third of the time for 1,000 tenants, and the
     # session's QR image is never read.
     return list(
-        Tenant.objects.annotate(state_before_week=Subquery(last_state))
+        Tenant.objects.annotate(
+            state_before_week=Subquery(last_state.values("new_value")[:1]), stop_reason=last_stop_reason()
+        )
         .order_by()
         .values(
             "id",
             "name",
             "status",
             "state_before_week",
+            "stop_reason",
             "worker__status",
             "worker__browser_memory_mb",
             "session__state",
@@ -320,7 +361,9 @@ def _overview_of(
             session_state=tenant["session__state"],
             heartbeat_age=heartbeat_age,
             stale_after=stale_after,
+            stop_reason=tenant["stop_reason"],
         ),
+        stop_words=stop_words(tenant["worker__status"], tenant["stop_reason"]),
         uptime_day=uptime_from_events(before_day, day_events, now - DAY, now),
         uptime_week=uptime_from_events(before_week, states, now - WEEK, now),
         recovery=recovery_from_events(events),

@@ -13,6 +13,7 @@ from tenants import services
 from tenants.models import MessageLog, Tenant, WorkerEvent, WorkerProcess
 from tenants.operations import (
     ATTENTION_ERROR,
+    ATTENTION_NO_SCAN,
     ATTENTION_NONE,
     ATTENTION_SESSION,
     ATTENTION_STALE,
@@ -114,6 +115,74 @@ def test_it_puts_errors_then_troubled_sessions_then_stale_workers_before_healthy
     assert re.search(r'tile-bad">\s*<div class="tile-head badge-bad"><a [^>]*>Yak worker error', html)
     assert re.search(r'tile-warn">\s*<div class="tile-head badge-warn"><a [^>]*>Cobra stale', html)
     assert re.search(r'tile-ok">\s*<div class="tile-head badge-ok"><a [^>]*>Aardvark healthy', html)
+
+
+# What the worker records when its codes went by unscanned (workers/runtime.py's _stop_for_qr).
+QR_STOP = "QR code not scanned after 6 codes; start the worker again for new codes"
+
+
+def show_codes(tenant: Tenant, count: int = 6) -> None:
+    services.worker_set_status(
+        worker=tenant.worker, status="STARTING", reason="worker process started", pid=7
+    )
+    services.session_set_state(session=tenant.session, state="STARTING", reason="opening WhatsApp Web")
+    for n in range(count):
+        services.session_record_qr(
+            session=tenant.session, value=f"code-{n}", data_uri="data:image/png;base64,"
+        )
+
+
+def stop_worker(tenant: Tenant, reason: str) -> None:
+    services.worker_set_status(worker=tenant.worker, status="STOPPING", reason=reason)
+    services.session_set_state(session=tenant.session, state="STOPPED", reason=reason)
+    services.worker_set_status(worker=tenant.worker, status="STOPPED", reason=reason)
+
+
+def test_it_puts_a_worker_stopped_because_no_code_was_scanned_under_needs_a_look(client, staff_user):
+    running(services.tenant_create(name="Aardvark healthy"), heartbeat_age=timedelta(seconds=5))
+    by_staff = services.tenant_create(name="Beaver stopped by staff")
+    show_codes(by_staff, 2)
+    stop_worker(by_staff, "stopped on request (SIGTERM/SIGINT)")
+    unscanned = services.tenant_create(name="Zebra never scanned")
+    show_codes(unscanned)
+    stop_worker(unscanned, QR_STOP)
+
+    html = page(client, staff_user)
+
+    assert tile_names(html) == ["Zebra never scanned", "Aardvark healthy", "Beaver stopped by staff"]
+    assert re.search(
+        r'tile-warn">\s*<div class="tile-head badge-warn"><a [^>]*>Zebra never scanned</a>'
+        r'<span class="tile-why">no scan</span>',
+        html,
+    )
+    assert html.count('<dd class="tile-stop">No code was scanned in time</dd>') == 1
+    assert 'badge-warn">no scan 1</span>' in html
+
+
+def test_it_ranks_a_stop_for_want_of_a_scan_after_stale_workers_and_before_the_rest():
+    def rank(worker: str, reason: str, age: timedelta | None = None) -> int:
+        return attention(
+            tenant_status="NEW",
+            worker_status=worker,
+            session_state="STOPPED",
+            heartbeat_age=age,
+            stale_after=timedelta(seconds=120),
+            stop_reason=reason,
+        )
+
+    assert rank("STOPPED", QR_STOP) == ATTENTION_NO_SCAN
+    assert ATTENTION_STALE < ATTENTION_NO_SCAN < ATTENTION_NONE
+    assert rank("STOPPED", "stopped by staff@platform.test") == ATTENTION_NONE
+    assert rank("STARTING", QR_STOP) == ATTENTION_NONE  # started again since
+
+
+def test_it_says_waiting_for_qr_scan_rather_than_starting_while_a_code_is_shown(client, staff_user, tenant):
+    show_codes(tenant, 1)
+    html = page(client, staff_user)
+    assert '<dt>Worker</dt><dd><span class="badge badge-info">Waiting for QR scan</span></dd>' in html
+    assert 'badge-info">Starting</span>' not in html
+    assert 'badge-info">Starting 0</span>' in html
+    assert 'badge-info">Waiting for QR scan 1</span>' in html
 
 
 def test_it_shows_heartbeat_age_memory_and_a_logs_link_on_each_tile(client, staff_user, tenant):
