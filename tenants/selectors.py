@@ -10,10 +10,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent
+from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.operations import CHART_HOURS, HourCount, hour_buckets
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -128,3 +130,107 @@ def session_uptime(*, tenant: Tenant, window: timedelta, now: datetime | None = 
         connected += now - since
     observed = now - (start if before else changes[0].created_at)
     return connected / observed if observed > timedelta() else None
+
+
+# --- The portal's dashboard and history ------------------------------------------------------
+
+LATEST_CONVERSATIONS = 5
+# How many of the newest messages are read to find the latest conversations: a bounded read
+# of the (tenant, created_at) index, where a GROUP BY over every message would grow with them.
+CONVERSATION_SCAN = 200
+
+
+def worker_last_problem(*, worker: WorkerProcess) -> WorkerEvent | None:
+    """The event that recorded the worker's ``last_error`` (for its time); None without one.
+
+    The stale check words its event differently from the error it stores, so when no event
+    has the error's exact words the newest problem stands for it.
+    """
+    if not worker.last_error:
+        return None
+    problems = WorkerEvent.objects.filter(tenant_id=worker.tenant_id).filter(
+        Q(kind__in=[WorkerEvent.Kind.ERROR, WorkerEvent.Kind.STALE_MARKED])
+        | Q(kind=WorkerEvent.Kind.WORKER_STATUS, new_value=WorkerProcess.Status.ERROR)
+    )
+    exact = Case(When(reason=worker.last_error, then=1), default=0, output_field=IntegerField())
+    return problems.annotate(exact=exact).order_by("-exact", "-created_at", "-id").first()
+
+
+def worker_last_stop_reason(*, tenant: Tenant) -> str:
+    """Why the worker last stopped (what ``tenants.operations.stop_words`` reads); "" if never."""
+    stops = WorkerEvent.objects.filter(
+        tenant=tenant, kind=WorkerEvent.Kind.WORKER_STATUS, new_value=WorkerProcess.Status.STOPPED
+    )
+    return stops.order_by("-created_at", "-id").values_list("reason", flat=True).first() or ""
+
+
+def session_states_since(
+    *, tenant: Tenant, start: datetime, now: datetime
+) -> tuple[str | None, list[tuple[datetime, str]]]:
+    """The state recorded last before ``start`` (None: none was) and the changes from ``start``.
+
+    Changes are (time, new state), oldest first: what ``tenants.operations.uptime_from_events``
+    and ``state_at`` read, so the portal's uptime is the admin's.
+    """
+    states = WorkerEvent.objects.filter(tenant=tenant, kind=WorkerEvent.Kind.SESSION_STATE)
+    before = (
+        states.filter(created_at__lt=start).order_by("-created_at", "-id").values_list("new_value", flat=True)
+    ).first()
+    changes = states.filter(created_at__gte=start, created_at__lte=now).order_by("created_at", "id")
+    return before, list(changes.values_list("created_at", "new_value"))
+
+
+@dataclass(frozen=True)
+class MessageCounts:
+    in_today: int
+    out_today: int
+    in_week: int
+    out_week: int
+
+
+def message_counts(*, tenant: Tenant, today_start: datetime, week_start: datetime) -> MessageCounts:
+    """Messages in and out since ``today_start`` and since ``week_start``, in one query."""
+    In, Out = MessageLog.Direction.IN, MessageLog.Direction.OUT
+    today = Q(created_at__gte=today_start)
+    counts = MessageLog.objects.filter(tenant=tenant, created_at__gte=min(today_start, week_start)).aggregate(
+        in_today=Count("id", filter=today & Q(direction=In)),
+        out_today=Count("id", filter=today & Q(direction=Out)),
+        in_week=Count("id", filter=Q(created_at__gte=week_start, direction=In)),
+        out_week=Count("id", filter=Q(created_at__gte=week_start, direction=Out)),
+    )
+    return MessageCounts(**counts)
+
+
+def tenant_hourly_messages(*, tenant: Tenant, now: datetime) -> list[HourCount]:
+    """The tenant's messages per hour over the admin chart's hours, zeros included."""
+    first_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) - timedelta(
+        hours=CHART_HOURS - 1
+    )
+    rows = (
+        MessageLog.objects.filter(tenant=tenant, created_at__gte=first_hour, created_at__lte=now)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "direction")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("hour", "direction", "n")
+    )
+    return hour_buckets(rows, first_hour=first_hour)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    peer: str  # the other party's number
+    last: MessageLog  # the newest message with them
+
+
+def latest_conversations(*, tenant: Tenant, limit: int = LATEST_CONVERSATIONS) -> list[Conversation]:
+    """The latest chats, newest first: one per other party, with its newest message."""
+    newest = MessageLog.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:CONVERSATION_SCAN]
+    latest: dict[str, Conversation] = {}
+    for message in newest:
+        peer = message.from_number if message.direction == MessageLog.Direction.IN else message.to_number
+        if peer and peer not in latest:
+            latest[peer] = Conversation(peer=peer, last=message)
+            if len(latest) == limit:
+                break
+    return list(latest.values())
