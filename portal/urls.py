@@ -48,6 +48,7 @@ auth_urlpatterns = [
 urlpatterns = [
     *auth_urlpatterns,
     path("", views.dashboard, name="dashboard"),
+    path("start/", views.worker_start, name="worker_start"),
     path("messages/", views.message_list, name="messages"),
     path("send/", views.send, name="send"),
     path("rules/", views.rule_list, name="rules"),

@@ -6,13 +6,14 @@ URL names is fetched filtered by that tenant, so another tenant's id is simply n
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,19 +23,28 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import services, wording
 from portal.access import tenant_required
 from portal.forms import ApiKeyForm, ReplyRuleForm, SendForm, SetupRequestForm
+from tenants.admin_views import message_chart
 from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.formatting import humanize_age
-from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, WorkerEvent
+from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.operations import DAY, WEEK, state_at, stop_words
 from tenants.selectors import (
     BadPageRequest,
+    latest_conversations,
+    message_counts,
     message_log_page,
     parse_direction,
     parse_limit,
-    session_uptime,
+    session_states_since,
+    tenant_hourly_messages,
     tenant_timeline,
+    worker_last_problem,
+    worker_last_stop_reason,
 )
 from tenants.services import setup_request_create
+from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
+from workers.process_manager import SupervisorUnavailable
 from workers.services import IdempotencyConflict, outbound_enqueue
 
 logger = logging.getLogger(__name__)
@@ -43,6 +53,8 @@ logger = logging.getLogger(__name__)
 STATUS_API_URL = "/api/portal/tenant/current/status"
 QR_API_URL = "/api/portal/tenant/current/qr"
 POLL_MILLISECONDS = 2000
+# The counts, chart and conversations change without a state change: fetched again this often.
+REFRESH_MILLISECONDS = 30000
 QUEUE_SHOWN = 50
 SETUP_REQUESTS_SHOWN = 50
 HISTORY_KINDS = [
@@ -62,10 +74,11 @@ def _page(
     context: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    suspended = wording.SUSPENDED_BANNER if tenant.status == Tenant.Status.SUSPENDED else ""
     return render(
         request,
         f"portal/{template}",
-        {"tenant": tenant, "section": section, **(context or {})},
+        {"tenant": tenant, "section": section, "suspended_banner": suspended, **(context or {})},
         status=status,
     )
 
@@ -91,28 +104,155 @@ def _qr_context(session: WhatsAppSession) -> dict[str, Any] | None:
     }
 
 
+def _startable(tenant: Tenant) -> bool:
+    """A tenant may start its own bot whenever it is not running, unless staff suspended it."""
+    not_running = tenant.worker.status in (WorkerProcess.Status.STOPPED, WorkerProcess.Status.ERROR)
+    return not_running and tenant.status != Tenant.Status.SUSPENDED
+
+
+def _stopped_for_want_of_a_scan(worker: WorkerProcess) -> bool:
+    if worker.status != WorkerProcess.Status.STOPPED:
+        return False  # saves the query: only a stopped worker waits for a scan
+    return bool(stop_words(worker.status, worker_last_stop_reason(tenant=worker.tenant)))
+
+
+def _needs_login(tenant: Tenant, no_scan: bool) -> bool:
+    """Whether starting will show a code to scan, rather than reconnect a linked phone."""
+    relink = tenant.session.state in (WhatsAppSession.State.LOGGED_OUT, WhatsAppSession.State.AUTH_FAILURE)
+    return no_scan or relink or tenant.status == Tenant.Status.NEW
+
+
+def _is_past(at: datetime, worker: WorkerProcess, session: WhatsAppSession) -> bool:
+    """A problem is past once the session connected again after it, or the bot stopped cleanly."""
+    if session.state == WhatsAppSession.State.CONNECTED and session.state_changed_at > at:
+        return True
+    stopped_at = worker.stopped_at if worker.status == WorkerProcess.Status.STOPPED else None
+    return stopped_at is not None and stopped_at > at
+
+
+def _problem(worker: WorkerProcess, session: WhatsAppSession, now: datetime) -> wording.ProblemWords:
+    event = worker_last_problem(worker=worker)
+    if event is None:
+        return wording.problem_words(worker.last_error, at=None, now=now, resolved=False)
+    return wording.problem_words(
+        worker.last_error,
+        at=timezone.localtime(event.created_at),
+        now=timezone.localtime(now),
+        resolved=_is_past(event.created_at, worker, session),
+    )
+
+
+def text_hash(text: str) -> int:
+    """``textHash`` of dashboard.js: 31-based over UTF-16 code units, modulo 2**32.
+
+    The page tells its script which last error it shows without showing the raw text,
+    which can name hosts or exceptions.
+    """
+    code_units = text.encode("utf-16-le")
+    value = 0
+    for index in range(0, len(code_units), 2):
+        value = (value * 31 + int.from_bytes(code_units[index : index + 2], "little")) & 0xFFFFFFFF
+    return value
+
+
+def _rendered(tenant: Tenant) -> str:
+    """What the page was rendered from, as the script reads it from the status API."""
+    session, worker = tenant.session, tenant.worker
+    changed = int(session.state_changed_at.timestamp())
+    return f"{session.state}|{changed}|{worker.status}|{tenant.status}|{text_hash(worker.last_error)}"
+
+
+def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
+    session, worker = tenant.session, tenant.worker
+    no_scan = _stopped_for_want_of_a_scan(worker)
+    startable = _startable(tenant)
+    return {
+        "session": session,
+        "state": wording.dashboard_state_words(
+            session.state,
+            since=timezone.localtime(session.state_changed_at),
+            no_scan=no_scan,
+            suspended=tenant.status == Tenant.Status.SUSPENDED,
+        ),
+        "heartbeat": humanize_age(session.heartbeat_age(now)),
+        "worker_words": wording.worker_words(worker.status),
+        "tenant_words": wording.tenant_words(tenant.status),
+        "problem": _problem(worker, session, now),
+        "qr": _qr_context(session),
+        "start_label": wording.start_words(needs_login=_needs_login(tenant, no_scan))[0] if startable else "",
+        "rendered": _rendered(tenant),
+    }
+
+
+def _outbound_counts(tenant: Tenant, *, today_start: datetime, week_start: datetime) -> dict[str, int]:
+    """Rule replies sent today and this week, and the queue, in one query."""
+    Status = OutboundMessage.Status
+    waiting = [Status.QUEUED, Status.SENDING, Status.HELD]
+    rule_sent = Q(source=OutboundMessage.Source.RULE, status=Status.SENT)
+    recent = OutboundMessage.objects.filter(tenant=tenant).filter(
+        Q(status__in=waiting) | Q(updated_at__gte=min(today_start, week_start))
+    )
+    return recent.aggregate(
+        rule_replies_today=Count("id", filter=rule_sent & Q(sent_at__gte=today_start)),
+        rule_replies_week=Count("id", filter=rule_sent & Q(sent_at__gte=week_start)),
+        queued=Count("id", filter=Q(status__in=[Status.QUEUED, Status.SENDING])),
+        held=Count("id", filter=Q(status=Status.HELD)),
+        failed_week=Count("id", filter=Q(status=Status.FAILED, updated_at__gte=week_start)),
+    )
+
+
+def _activity_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
+    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    week_start = now - WEEK
+    return {
+        "counts": message_counts(tenant=tenant, today_start=today_start, week_start=week_start),
+        "outbound": _outbound_counts(tenant, today_start=today_start, week_start=week_start),
+        "chart": message_chart(tenant_hourly_messages(tenant=tenant, now=now)),
+        "conversations": latest_conversations(tenant=tenant),
+    }
+
+
 @tenant_required
 def dashboard(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    session, worker = tenant.session, tenant.worker
-    changed_at = timezone.localtime(session.state_changed_at)
+    now = timezone.now()
     live_config = {
         **wording.dashboard_wording(),
         "statusUrl": STATUS_API_URL,
         "qrUrl": QR_API_URL,
+        "pageUrl": reverse("portal:dashboard"),
         "pollMs": POLL_MILLISECONDS,
-        "timeZone": settings.TIME_ZONE,
+        "refreshMs": REFRESH_MILLISECONDS,
     }
-    context = {
-        "session": session,
-        "state": wording.session_state_words(session.state, since=changed_at),
-        "heartbeat": humanize_age(session.heartbeat_age()),
-        "worker_words": wording.worker_words(worker.status),
-        "tenant_words": wording.tenant_words(tenant.status),
-        "problem": wording.reason_words(worker.last_error) or wording.NO_PROBLEM,
-        "qr": _qr_context(session),
-        "live_config": live_config,
-    }
+    context = {**_status_context(tenant, now), **_activity_context(tenant, now), "live_config": live_config}
     return _page(request, "dashboard.html", tenant=tenant, section="dashboard", context=context)
+
+
+@tenant_required
+@require_POST
+def worker_start(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """The dashboard's start button: a new round of codes, or a reconnect, without asking us."""
+    if tenant.status == Tenant.Status.SUSPENDED:
+        messages.error(request, wording.START_SUSPENDED)
+        return redirect("portal:dashboard")
+    if not _startable(tenant):
+        messages.info(request, wording.START_RUNNING)
+        return redirect("portal:dashboard")
+    _, started_words = wording.start_words(
+        needs_login=_needs_login(tenant, _stopped_for_want_of_a_scan(tenant.worker))
+    )
+    try:
+        orchestration.worker_start(tenant=tenant, by=request.user.email)
+    except SupervisorUnavailable as exc:
+        logger.warning(
+            "portal start: supervisord unreachable", extra={"tenant_id": str(tenant.id), "error": str(exc)}
+        )
+        messages.error(request, wording.START_UNAVAILABLE)
+    except orchestration.OrchestrationError as exc:
+        logger.warning("portal start failed", extra={"tenant_id": str(tenant.id), "error": str(exc)})
+        messages.error(request, wording.START_FAILED)
+    else:
+        messages.success(request, started_words)
+    return redirect("portal:dashboard")
 
 
 # --- Messages ------------------------------------------------------------------------------
@@ -159,7 +299,9 @@ def message_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 def _send_page(request: HttpRequest, tenant: Tenant, form: SendForm, status: int = 200) -> HttpResponse:
     queue = OutboundMessage.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:QUEUE_SHOWN]
-    context = {"form": form, "queue": queue}
+    # The service refuses a suspended tenant's send; the form says so before it is filled in.
+    switched_off = wording.SUSPENDED_SENDING if tenant.status == Tenant.Status.SUSPENDED else ""
+    context = {"form": form, "queue": queue, "switched_off": switched_off}
     return _page(request, "send.html", tenant=tenant, section="send", context=context, status=status)
 
 
@@ -282,17 +424,28 @@ def rule_delete(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> Htt
 # --- History -------------------------------------------------------------------------------
 
 
+def _uptime_strips(tenant: Tenant, now: datetime) -> list[tuple[str, wording.UptimeStrip]]:
+    """The 24-hour and 7-day strips; one while the tenant's first state is under a day old."""
+    week_start, day_start = now - WEEK, now - DAY
+    before_week, week = session_states_since(tenant=tenant, start=week_start, now=now)
+    before_day, day = state_at(before_week, week, day_start)
+    day_strip = wording.uptime_strip(
+        before=before_day, changes=day, start=day_start, now=now, period="Connected, last 24 hours"
+    )
+    if day_strip is None or day_strip.since is not None:
+        # Nothing before the day began: the week is the same period, told once.
+        return [("day", day_strip)] if day_strip else []
+    week_strip = wording.uptime_strip(
+        before=before_week, changes=week, start=week_start, now=now, period="Connected, last 7 days"
+    )
+    return [("day", day_strip), ("week", week_strip)]
+
+
 @tenant_required
 def history(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     now = timezone.now()
     events = tenant_timeline(tenant=tenant, kinds=HISTORY_KINDS)
-    context = {
-        "entries": wording.timeline_entries(events, now),
-        "uptime_day": wording.uptime_words(
-            session_uptime(tenant=tenant, window=timedelta(hours=24), now=now)
-        ),
-        "uptime_week": wording.uptime_words(session_uptime(tenant=tenant, window=timedelta(days=7), now=now)),
-    }
+    context = {"entries": wording.timeline_entries(events, now), "strips": _uptime_strips(tenant, now)}
     return _page(request, "history.html", tenant=tenant, section="history", context=context)
 
 

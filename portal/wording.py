@@ -1,18 +1,29 @@
 """How the platform's states read to a shop owner: plain words, no jargon, no internals.
 
-Pure functions and tables only. The dashboard's JavaScript gets the same tables as JSON
-(``dashboard_wording``), so the page rendered by the server and the page updated live can
-never word the same state differently.
+Pure functions and tables only. The dashboard is worded here and rendered by the server
+alone: its script asks the status API whether anything changed and then fetches the page
+again, so the page can never word the same state two ways.
+
+"We have been alerted" is said only beside what really sends staff an alert: a worker or
+tenant status turning ERROR (``tenants.alerts.record_transition``) and the stale check. A
+reason alone never says it: the same reason also comes with events that alert nobody.
 """
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
+from tenants.admin_views import percent
 from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.operations import NO_SCAN_WORDS, QR_NOT_SCANNED, uptime_from_events
 
 State = WhatsAppSession.State
+Status = WorkerProcess.Status
+Kind = WorkerEvent.Kind
 
-# Where the state's "since" time goes in a headline (the JS fills it the same way).
+# Where the state's "since" time goes in a headline.
 SINCE = "{since}"
 
 
@@ -25,8 +36,8 @@ class StateWords:
 
 STATE_WORDS: dict[str, StateWords] = {
     State.STOPPED: StateWords(
-        "Not running — ask us to start it",
-        "Your WhatsApp connection is switched off. Send us a request under Setup and we will start it.",
+        "Not running",
+        "Your bot is switched off, so messages are not read or answered.",
         "off",
     ),
     State.STARTING: StateWords(
@@ -67,16 +78,50 @@ STATE_WORDS: dict[str, StateWords] = {
     ),
     State.LOGGED_OUT: StateWords(
         "Logged out from your phone — scan a new code to link again",
-        "This device was removed under Linked devices on your phone. A new code appears here when we "
-        "restart the connection.",
+        "This device was removed under Linked devices on your phone. Scan a new code here to link it again.",
         "bad",
     ),
     State.AUTH_FAILURE: StateWords(
+        # The tenant turns ERROR with this state, and that alerts staff.
         "WhatsApp refused the login — scan a new code to link again",
-        "We have been alerted and will start a new login for you.",
+        "We have been alerted. Scan a new code here to link your phone again.",
         "bad",
     ),
 }
+
+# A stopped session reads differently when we know why it stopped.
+QR_TIMEOUT_WORDS = StateWords(
+    NO_SCAN_WORDS,
+    "The codes to link your phone ran out before one was scanned, so we paused. "
+    "Press “Show a new code” when your phone is at hand.",
+    "warn",
+)
+SUSPENDED_STOPPED_WORDS = StateWords(
+    "Not running — this account is suspended",
+    "Your bot is switched off while the account is suspended. Contact us to switch it back on.",
+    "off",
+)
+
+# The start button's words: a new code when the phone must be linked, else a plain start.
+START_LOGIN = "Show a new code"
+START_AGAIN = "Start again"
+STARTING_LOGIN = "Starting your bot: a code to scan appears here in a few seconds."
+STARTING_AGAIN = "Starting your bot again: it says “Connected” here in a few seconds."
+START_UNAVAILABLE = (
+    "We could not start your bot just now: our side is not answering. Try again in a minute; "
+    "if it keeps happening, tell us under Setup."
+)
+START_FAILED = (
+    "We could not start your bot just now. Try again in a minute; if it keeps happening, tell us under Setup."
+)
+START_SUSPENDED = "This account is suspended, so your bot can't be started. Contact us to switch it back on."
+START_RUNNING = "Your bot is already running."
+
+SUSPENDED_BANNER = (
+    "This account is suspended: your bot is switched off and nothing is sent. "
+    "You can still read everything here. Contact us to switch it back on."
+)
+SUSPENDED_SENDING = "This account is suspended: sending is switched off. Contact us to switch it back on."
 
 # The states as the history names them: short, since the "why" goes beside them.
 STATE_NAMES: dict[str, str] = {
@@ -92,13 +137,25 @@ STATE_NAMES: dict[str, str] = {
     State.AUTH_FAILURE: "Login refused by WhatsApp",
 }
 
+# The dashboard's "Your bot": the worker process, in the tenant's words.
 WORKER_WORDS: dict[str, str] = {
-    WorkerProcess.Status.STARTING: "Starting",
-    WorkerProcess.Status.RUNNING: "Running",
-    WorkerProcess.Status.STOPPING: "Stopping",
-    WorkerProcess.Status.STOPPED: "Not running",
-    WorkerProcess.Status.ERROR: "Stopped by a problem — we have been alerted",
+    Status.STARTING: "Starting",
+    Status.RUNNING: "Running",
+    Status.STOPPING: "Stopping",
+    Status.STOPPED: "Not running",
+    Status.ERROR: "Stopped by a problem — we have been alerted",
 }
+
+# The history's entries for the worker's own status changes.
+WORKER_EVENT_WORDS: dict[str, str] = {
+    Status.STARTING: "Bot starting",
+    Status.RUNNING: "Bot running",
+    Status.STOPPING: "Bot stopping",
+    Status.STOPPED: "Bot stopped",
+    Status.ERROR: "Bot stopped by a problem — we have been alerted",
+}
+STALE_WORDS = "We stopped hearing from your bot — we have been alerted"
+PROBLEM_RECORDED = "A problem was recorded"
 
 TENANT_WORDS: dict[str, str] = {
     Tenant.Status.NEW: "New — not linked yet",
@@ -115,10 +172,14 @@ REASON_WORDS: list[tuple[str, str]] = [
     ("browser memory", "Our browser for WhatsApp grew too big; we restarted it."),
     ("no heartbeat", "We stopped hearing from your WhatsApp connection for a while."),
     ("heartbeat resumed", "We heard from your WhatsApp connection again."),
-    ("crashed", "It stopped because of a problem on our side; we have been alerted."),
     (
-        "QR code not scanned",
-        "No code was scanned in time, so we paused. Ask us to start again for new codes.",
+        "the previous worker process",
+        "Your bot's last run ended suddenly (it was stopped from outside or crashed).",
+    ),
+    ("crashed", "It stopped because of a problem on our side."),
+    (
+        QR_NOT_SCANNED,
+        "No code was scanned in time, so we paused. Press “Show a new code” on the dashboard for new ones.",
     ),
     ("QR code shown", "A code was ready to scan."),
     ("logged out", "This device was logged out from your phone."),
@@ -129,14 +190,16 @@ REASON_WORDS: list[tuple[str, str]] = [
     ("chat list shown", "Your phone is linked and WhatsApp is open."),
     ("session connected", "Your phone is linked and WhatsApp is open."),
     ("opening WhatsApp Web", "We started opening WhatsApp."),
-    ("worker process started", "We started your connection."),
-    ("start by", "Started by our team."),
+    ("worker process started", "We started your bot."),
+    ("start by", "Started from the portal or by our team."),
     ("restart by", "Restarted by our team."),
     ("stop by", "Stopped by our team."),
     ("stopped by", "Stopped by our team."),
     ("stopped on request", "Stopped by our team."),
+    ("stopped: the tenant was suspended", "Stopped because your account was suspended."),
+    ("suspended by", "Your account was suspended."),
 ]
-FALLBACK_REASON = "Something went wrong on our side; we have been alerted."
+FALLBACK_REASON = "Something went wrong on our side."
 NO_PROBLEM = "None"
 
 # The QR code's caption; {n}, {max} and {seconds} are filled in by the server and the script.
@@ -150,6 +213,22 @@ def session_state_words(state: str, since: datetime | None = None) -> StateWords
     words = STATE_WORDS.get(state) or StateWords(f"Unknown state {state}", "", "off")
     since_text = f"{since:%H:%M}" if since else "a moment ago"
     return StateWords(words.headline.replace(SINCE, since_text), words.detail, words.tone)
+
+
+def dashboard_state_words(
+    state: str, *, since: datetime | None, no_scan: bool, suspended: bool
+) -> StateWords:
+    """The dashboard's headline: a stopped session says why, when that is for the tenant to act on."""
+    if state == State.STOPPED and suspended:
+        return SUSPENDED_STOPPED_WORDS
+    if state == State.STOPPED and no_scan:
+        return QR_TIMEOUT_WORDS
+    return session_state_words(state, since=since)
+
+
+def start_words(*, needs_login: bool) -> tuple[str, str]:
+    """The start button's label and the message once pressed."""
+    return (START_LOGIN, STARTING_LOGIN) if needs_login else (START_AGAIN, STARTING_AGAIN)
 
 
 def worker_words(status: str) -> str:
@@ -171,16 +250,56 @@ def reason_words(reason: str) -> str:
     return FALLBACK_REASON
 
 
+def moment_words(at: datetime, now: datetime) -> str:
+    """``today at 10:42``, ``yesterday at 10:42``, ``on Mon 3 Nov at 10:42`` (local times)."""
+    days = (now.date() - at.date()).days
+    if days == 0:
+        return f"today at {at:%H:%M}"
+    if days == 1:
+        return f"yesterday at {at:%H:%M}"
+    return f"on {at:%a} {at.day} {at:%b} at {at:%H:%M}"
+
+
+@dataclass(frozen=True)
+class ProblemWords:
+    term: str  # "Last problem", or "Last problem (resolved)" once it is past
+    what: str
+    when: str  # "" when the time is not known
+    resolved: bool = False
+
+
+def problem_words(reason: str, *, at: datetime | None, now: datetime, resolved: bool) -> ProblemWords:
+    """The dashboard's last problem; ``at`` and ``now`` are local times."""
+    if not reason.strip():
+        return ProblemWords("Last problem", NO_PROBLEM, "")
+    term = "Last problem (resolved)" if resolved else "Last problem"
+    return ProblemWords(term, reason_words(reason), moment_words(at, now) if at else "", resolved)
+
+
+# --- The history ---------------------------------------------------------------------------
+
+# A worker status change recorded with a session state change of the same meaning, this close
+# in time, is the same happening told twice (the worker writes both, a browser quit apart).
+MERGE_WINDOW = timedelta(seconds=60)
+SAME_MEANING: dict[str, frozenset[str]] = {
+    Status.STARTING: frozenset({State.STARTING}),
+    Status.RUNNING: frozenset({State.CONNECTED}),
+    Status.STOPPING: frozenset({State.STOPPED}),
+    Status.STOPPED: frozenset({State.STOPPED}),
+    # A crash stops the session too: one entry, worded as the crash.
+    Status.ERROR: frozenset({State.STOPPED}),
+}
+
+
 def event_words(event: WorkerEvent) -> str:
     """One timeline entry as a short sentence: what happened."""
-    Kind = WorkerEvent.Kind
     if event.kind == Kind.SESSION_STATE:
         return STATE_NAMES.get(event.new_value, event.new_value)
     if event.kind == Kind.WORKER_STATUS:
-        return f"Connection process: {worker_words(event.new_value).lower()}"
+        return WORKER_EVENT_WORDS.get(event.new_value, event.new_value)
     if event.kind == Kind.STALE_MARKED:
-        return "We stopped hearing from your connection"
-    return "A problem was recorded"
+        return STALE_WORDS
+    return PROBLEM_RECORDED
 
 
 @dataclass(frozen=True)
@@ -193,38 +312,134 @@ class TimelineEntry:
 
 
 def _event_tone(event: WorkerEvent) -> str:
-    if event.kind == WorkerEvent.Kind.SESSION_STATE:
+    if event.kind == Kind.SESSION_STATE:
         return STATE_WORDS[event.new_value].tone if event.new_value in STATE_WORDS else "off"
-    if event.kind == WorkerEvent.Kind.WORKER_STATUS:
-        return "bad" if event.new_value == WorkerProcess.Status.ERROR else "off"
-    return "bad" if event.kind == WorkerEvent.Kind.STALE_MARKED else "warn"
+    if event.kind == Kind.WORKER_STATUS:
+        return {Status.ERROR: "bad", Status.RUNNING: "ok"}.get(event.new_value, "off")
+    return "bad" if event.kind == Kind.STALE_MARKED else "warn"
+
+
+def _means_the_same(event: WorkerEvent, state_change: WorkerEvent) -> bool:
+    if event.kind == Kind.WORKER_STATUS:
+        return state_change.new_value in SAME_MEANING.get(event.new_value, frozenset())
+    # A recorded error with the state change's own reason (a logout, a refused login).
+    return event.kind == Kind.ERROR and bool(event.reason) and event.reason == state_change.reason
+
+
+def _companion(event: WorkerEvent, state_changes: list[WorkerEvent]) -> WorkerEvent | None:
+    """The session state change that ``event`` only accompanies, if any: the nearest in time."""
+    if event.kind not in (Kind.WORKER_STATUS, Kind.ERROR):
+        return None
+    near = [
+        change
+        for change in state_changes
+        if abs(change.created_at - event.created_at) <= MERGE_WINDOW and _means_the_same(event, change)
+    ]
+    return min(near, key=lambda change: abs(change.created_at - event.created_at), default=None)
+
+
+def _merge(events: list[WorkerEvent]) -> tuple[list[WorkerEvent], dict[int, WorkerEvent]]:
+    """The events that get an entry, and the crashes that word the state change they came with."""
+    state_changes = [event for event in events if event.kind == Kind.SESSION_STATE]
+    kept, crashes = [], {}
+    for event in events:
+        companion = _companion(event, state_changes)
+        if companion is None:
+            kept.append(event)
+        elif event.kind == Kind.WORKER_STATUS and event.new_value == Status.ERROR:
+            crashes[id(companion)] = event
+    return kept, crashes
 
 
 def timeline_entries(events: list[WorkerEvent], now: datetime) -> list[TimelineEntry]:
-    """``events`` (newest first) in plain words; each session state says how long it lasted.
+    """``events`` (newest first) in plain words, one entry per thing that happened.
 
-    A state lasts until the next state change; the newest one is still going ("so far").
+    Each session state says how long it lasted: until the next state change, the newest one
+    still going ("so far").
     """
+    kept, crashes = _merge(events)
     entries = []
     ended_at: datetime | None = None
-    for event in events:
+    for event in kept:
         lasted = ""
-        if event.kind == WorkerEvent.Kind.SESSION_STATE:
+        if event.kind == Kind.SESSION_STATE:
             if ended_at is None:
                 lasted = f"{duration_words(now - event.created_at)} so far"
             else:
                 lasted = duration_words(ended_at - event.created_at)
             ended_at = event.created_at
+        words = crashes.get(id(event), event)
         entries.append(
             TimelineEntry(
                 at=event.created_at,
-                what=event_words(event),
-                why=reason_words(event.reason),
+                what=event_words(words),
+                why=reason_words(words.reason),
                 lasted=lasted,
-                tone=_event_tone(event),
+                tone=_event_tone(words),
             )
         )
     return entries
+
+
+# --- Uptime --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    tone: str
+    width: float  # percent of the strip
+    title: str
+
+
+@dataclass(frozen=True)
+class UptimeStrip:
+    label: str
+    value: str
+    segments: list[Segment]
+    since: datetime | None  # set while the period is not over yet: the first recorded state
+
+
+def _segment(state: str, start: datetime, end: datetime, observed: timedelta) -> Segment:
+    first, last = timezone.localtime(start), timezone.localtime(end)
+    title = (
+        f"{STATE_NAMES.get(state, state)}: {first:%a} {first.day} {first:%b} {first:%H:%M} to "
+        f"{last:%a} {last.day} {last:%b} {last:%H:%M} ({duration_words(end - start)})"
+    )
+    tone = STATE_WORDS[state].tone if state in STATE_WORDS else "off"
+    return Segment(tone=tone, width=round((end - start) / observed * 100, 2), title=title)
+
+
+def uptime_strip(
+    *,
+    before: str | None,
+    changes: list[tuple[datetime, str]],
+    start: datetime,
+    now: datetime,
+    period: str,
+) -> UptimeStrip | None:
+    """The session's states from ``start`` to ``now`` as segments of a strip, and the share connected.
+
+    Read as ``tenants.operations.uptime_from_events`` reads it (``before``: the state before
+    ``start``; ``changes``: (time, state) from it, oldest first), so the number is the admin's;
+    time before the first recorded state is not drawn and doesn't count. None: no data yet.
+    """
+    if before is None and not changes:
+        return None
+    observed_from = start if before is not None else changes[0][0]
+    observed = now - observed_from
+    if observed <= timedelta():
+        return None
+    bounds = [(observed_from, before), *changes, (now, None)]
+    segments = [
+        _segment(state, moment, following, observed)
+        for (moment, state), (following, _) in itertools.pairwise(bounds)
+        if state is not None and following > moment
+    ]
+    since = observed_from if before is None else None
+    local = timezone.localtime(since) if since else None
+    label = f"Connected since {local:%a} {local.day} {local:%b}, {local:%H:%M}" if local else period
+    value = uptime_words(uptime_from_events(before, changes, start, now))
+    return UptimeStrip(label=label, value=value, segments=segments, since=since)
 
 
 def qr_caption(*, count: int, max_count: int, expires_in: int) -> tuple[str, str]:
@@ -249,24 +464,10 @@ def duration_words(duration: timedelta) -> str:
 
 
 def uptime_words(share: float | None) -> str:
-    """``99.5 %`` (or ``100 %``) of the time connected; ``no data yet`` before the first state change."""
-    if share is None:
-        return "no data yet"
-    percent = f"{share * 100:.1f}".removesuffix(".0")
-    return f"{percent} %"
+    """``99.5 %`` of the time connected, as the admin says it; ``no data yet`` before any state."""
+    return "no data yet" if share is None else percent(share)
 
 
 def dashboard_wording() -> dict[str, object]:
-    """The tables above as JSON for the dashboard's live updates."""
-    return {
-        "states": {state: vars(words) for state, words in STATE_WORDS.items()},
-        "since": SINCE,
-        "workers": dict(WORKER_WORDS),
-        "tenants": dict(TENANT_WORDS),
-        "reasons": REASON_WORDS,
-        "fallbackReason": FALLBACK_REASON,
-        "noProblem": NO_PROBLEM,
-        "qrCount": QR_COUNT,
-        "qrCountdown": QR_COUNTDOWN,
-        "qrDue": QR_DUE,
-    }
+    """The QR caption's words for the dashboard's script, which turns the codes live."""
+    return {"qrCount": QR_COUNT, "qrCountdown": QR_COUNTDOWN, "qrDue": QR_DUE}

@@ -13,7 +13,14 @@ from selenium.common.exceptions import WebDriverException
 from tenants import services
 from tenants.models import Tenant, User
 from tests.browser import launch_chromium
-from tests.workers.conftest import simulator, start_simulator, start_worker, worker_env  # noqa: F401
+from tests.workers.conftest import (  # noqa: F401
+    simulator,
+    start_simulator,
+    start_supervisord,
+    start_worker,
+    supervisord,
+    worker_env,
+)
 
 PASSWORD = "correct horse battery"
 

@@ -174,6 +174,14 @@ def to_stopped(tenant: Tenant) -> None:
     services.worker_set_status(worker=tenant.worker, status="STOPPED", reason="stopped on request")
 
 
+def to_no_scan(tenant: Tenant) -> None:
+    services.worker_set_status(worker=tenant.worker, status="STARTING", reason="worker process started")
+    to_qr(tenant)
+    reason = "QR code not scanned after 6 codes; start the worker again for new codes"
+    services.session_set_state(session=tenant.session, state="STOPPED", reason=reason)
+    services.worker_set_status(worker=tenant.worker, status="STOPPED", reason=reason)
+
+
 STATES = [
     ("qr", to_qr, "QR"),
     ("connected", to_connected, "CONNECTED"),
@@ -181,6 +189,7 @@ STATES = [
     ("disconnected", to_disconnected, "DISCONNECTED"),
     ("logged-out", to_logged_out, "LOGGED_OUT"),
     ("stopped", to_stopped, "STOPPED"),
+    ("no-scan", to_no_scan, "STOPPED"),
 ]
 
 
@@ -194,8 +203,9 @@ def test_it_follows_every_state_live_and_fits_a_phone(
         tenant = Tenant.objects.select_related("session", "worker").get(pk=tenant.pk)
         move(tenant)
         since = timezone.localtime(WhatsAppSession.objects.get(tenant=tenant).state_changed_at)
-        # The script words it as the server does, "since 10:42" included.
-        wait_for_headline(browser, session_state_words(state, since=since).headline)
+        # The page words it as the server does, "since 10:42" included, without a reload.
+        expected = "No code was scanned in time" if name == "no-scan" else None
+        wait_for_headline(browser, expected or session_state_words(state, since=since).headline)
         if state == "QR":
             wait(browser).until(qr_src, "the QR code")
             assert re.fullmatch(r"New code in \d+ s", text_of(browser, "[data-qr-countdown]"))
@@ -208,9 +218,32 @@ def test_it_follows_every_state_live_and_fits_a_phone(
         with phone_size(browser):
             assert page_fits_the_width(browser), f"{name}: the dashboard scrolls sideways on a phone"
             browser.save_screenshot(str(SHOTS / f"dashboard-{name}-390.png"))
+        if name == "no-scan":
+            assert text_of(browser, ".state-action button") == "Show a new code"
     assert browser.execute_script("return window.__marker") == 1
     problem = browser.find_element(By.CSS_SELECTOR, '[data-field="problem"]').text
-    assert problem == "This device was logged out from your phone."
+    assert problem.startswith("This device was logged out from your phone.\ntoday at ")
+    # The bot stopped cleanly after the logout: the problem is past.
+    assert text_of(browser, '[data-field="problem-term"]') == "Last problem (resolved)"
+
+
+def test_it_copies_a_new_api_key_with_its_button(
+    portal_server, browser, tenant, tenant_user, transactional_db
+):
+    log_in(browser, portal_server.url)
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"origin": portal_server.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    browser.get(f"{portal_server.url}/portal/api-keys/")
+    submit(browser, {"name": "shop website"})
+    key = text_of(browser, "[data-new-api-key]")
+    browser.find_element(By.CSS_SELECTOR, '[data-copy="new-api-key"]').click()
+    wait(browser).until(lambda d: text_of(d, '[data-copy-note="new-api-key"]') == "Copied.", "the copy")
+    copied = browser.execute_async_script(
+        "var done = arguments[arguments.length - 1]; navigator.clipboard.readText().then(done, String);"
+    )
+    assert copied == key and key.startswith("wak_")
 
 
 def test_it_fits_every_page_on_a_phone(

@@ -2,11 +2,12 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from tenants import services
-from tenants.models import WhatsAppSession
+from tenants.models import WhatsAppSession, WorkerEvent
 from workers.qr import qr_png_data_uri
 
 URL = reverse("portal:dashboard")
@@ -18,7 +19,8 @@ def session_of(tenant) -> WhatsAppSession:
 
 def test_it_tells_a_new_tenant_that_nothing_is_running_yet(owner):
     body = owner.get(URL).content.decode()
-    assert "Not running — ask us to start it" in body
+    assert ">Not running<" in body
+    assert START_FORM.search(body).group(1) == "Show a new code"  # its first code, from here
     assert "never" in body  # no heartbeat yet
     assert "data:image/png" not in body
 
@@ -69,10 +71,22 @@ def test_it_gives_the_live_script_its_api_and_the_servers_words(owner):
     )
     assert config["statusUrl"] == "/api/portal/tenant/current/status"
     assert config["qrUrl"] == "/api/portal/tenant/current/qr"
-    assert config["states"]["PHONE_UNREACHABLE"]["headline"] == (
-        "Your phone is offline — messages will arrive when it's back"
-    )
+    assert config["qrCount"] == "Code {n} of {max}"
     assert "/static/portal/dashboard.js" in body
+
+
+def test_it_tells_the_live_script_what_it_rendered(owner, tenant):
+    # The script compares this with the status API and fetches the page again on a change.
+    services.worker_record_error(worker=tenant.worker, reason="WhatsApp is open in another window")
+    body = owner.get(URL).content.decode()
+    changed = int(session_of(tenant).state_changed_at.timestamp())
+    # The error's text as a 31-based hash of its UTF-16 code units, as the script computes it.
+    assert f'data-rendered="STOPPED|{changed}|STOPPED|NEW|{JAVA_HASH_OF_THE_ERROR}"' in body
+    assert "another window" not in body.split("data-rendered=")[1].split(">")[0]
+
+
+# "WhatsApp is open in another window".hashCode() in Java, read as unsigned.
+JAVA_HASH_OF_THE_ERROR = 3586043482
 
 
 def test_it_shows_the_tenant_name_escaped(owner, tenant):
@@ -95,3 +109,124 @@ def test_it_can_poll_the_status_and_qr_the_script_reads_with_the_portal_session(
     assert {"data_uri", "age_seconds", "refresh_count", "max_refreshes", "expected_lifetime_seconds"} <= set(
         qr
     )
+
+
+def problem_of(body: str) -> tuple[str, str]:
+    """The dashboard's "Last problem" term and what it says, tags stripped."""
+    term, value = re.search(
+        r'<dt data-field="problem-term">(.*?)</dt>\s*<dd data-field="problem">(.*?)</dd>', body, re.S
+    ).groups()
+    return term, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", value)).strip()
+
+
+def test_it_shows_the_last_problem_with_the_time_it_happened(owner, tenant):
+    services.worker_record_error(worker=tenant.worker, reason="browser lost: chrome not reachable")
+    at = timezone.localtime(WorkerEvent.objects.get(tenant=tenant, kind="ERROR").created_at)
+    term, value = problem_of(owner.get(URL).content.decode())
+    assert term == "Last problem"
+    assert value == f"Our browser for WhatsApp stopped responding; we restarted it. today at {at:%H:%M}"
+
+
+def test_it_marks_the_last_problem_past_once_the_session_connected_again(owner, tenant):
+    services.worker_record_error(worker=tenant.worker, reason="browser lost: chrome not reachable")
+    services.session_set_state(session=session_of(tenant), state="CONNECTED", reason="chat list shown")
+    term, value = problem_of(owner.get(URL).content.decode())
+    assert term == "Last problem (resolved)"
+    assert value.startswith("Our browser for WhatsApp stopped responding; we restarted it. today at ")
+
+
+def test_it_marks_the_last_problem_past_after_a_clean_stop(owner, tenant):
+    services.worker_set_status(worker=tenant.worker, status="RUNNING", reason="session connected")
+    services.worker_set_status(worker=tenant.worker, status="ERROR", reason="crashed: KeyError: 'x'")
+    services.worker_set_status(worker=tenant.worker, status="STOPPED", reason="stopped by staff@x.test")
+    assert problem_of(owner.get(URL).content.decode())[0] == "Last problem (resolved)"
+
+
+def test_it_keeps_a_problem_current_while_the_session_has_not_recovered(owner, tenant):
+    services.session_set_state(session=session_of(tenant), state="CONNECTED", reason="chat list shown")
+    services.worker_record_error(worker=tenant.worker, reason="WhatsApp is open in another window")
+    assert problem_of(owner.get(URL).content.decode())[0] == "Last problem"
+
+
+def test_it_does_not_say_we_were_alerted_about_a_kill_that_sent_no_alert(owner, tenant):
+    reason = "the previous worker process (pid 4242) ended without stopping: killed or crashed"
+    services.worker_record_error(worker=tenant.worker, reason=reason)
+    body = owner.get(URL).content.decode()
+    assert "ended suddenly" in problem_of(body)[1]
+    assert "alerted" not in body
+
+
+def test_it_says_so_when_the_worker_stopped_by_a_problem(owner, tenant):
+    services.worker_set_status(worker=tenant.worker, status="ERROR", reason="crashed: KeyError: 'x'")
+    body = owner.get(URL).content.decode()
+    assert "Stopped by a problem — we have been alerted" in body
+
+
+def test_it_speaks_of_the_bot_not_of_a_connection_process(owner):
+    body = owner.get(URL).content.decode()
+    assert "Connection process" not in body
+    assert ">Your bot<" in body
+
+
+def stop_for_qr_timeout(tenant) -> None:
+    """What the worker records when six codes went by unscanned (runtime's _stop_for_qr)."""
+    worker, session = tenant.worker, session_of(tenant)
+    services.worker_set_status(worker=worker, status="STARTING", reason="worker process started", pid=7)
+    services.session_set_state(session=session, state="STARTING", reason="opening WhatsApp Web")
+    for n in range(6):
+        services.session_record_qr(session=session, value=f"code-{n}", data_uri=qr_png_data_uri(f"code-{n}"))
+    reason = "QR code not scanned after 6 codes; start the worker again for new codes"
+    services.worker_set_status(worker=worker, status="STOPPING", reason=reason)
+    services.session_set_state(session=session, state="STOPPED", reason=reason)
+    services.worker_set_status(worker=worker, status="STOPPED", reason=reason)
+
+
+START_FORM = re.compile(
+    r'<form method="post" action="/portal/start/"[^>]*>\s*'
+    r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]+">\s*'
+    r'<button type="submit" class="button">([^<]+)</button>'
+)
+
+
+def test_it_says_no_code_was_scanned_in_time_and_offers_a_new_one(owner, tenant):
+    stop_for_qr_timeout(tenant)
+    body = owner.get(URL).content.decode()
+    assert ">No code was scanned in time<" in body
+    assert "ask us to start it" not in body
+    assert START_FORM.search(body).group(1) == "Show a new code"
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("LOGGED_OUT", "logged out from the phone; scan a new QR code to link again"),
+        ("AUTH_FAILURE", "authentication failed: the page asked for a new QR code after the scan"),
+    ],
+)
+def test_it_offers_a_new_code_when_a_stopped_bot_needs_a_new_login(owner, tenant, state, reason):
+    services.session_set_state(session=session_of(tenant), state=state, reason=reason)
+    services.worker_set_status(worker=tenant.worker, status="ERROR", reason="no heartbeat for 95 s")
+    assert START_FORM.search(owner.get(URL).content.decode()).group(1) == "Show a new code"
+
+
+def test_it_offers_to_start_a_bot_that_was_stopped(owner, tenant):
+    services.tenant_set_status(tenant=tenant, status="ACTIVE", reason="session connected")  # linked before
+    services.worker_set_status(worker=tenant.worker, status="RUNNING", reason="session connected")
+    services.session_set_state(session=session_of(tenant), state="STOPPED", reason="stopped by staff@x.test")
+    services.worker_set_status(worker=tenant.worker, status="STOPPED", reason="stopped by staff@x.test")
+    body = owner.get(URL).content.decode()
+    assert START_FORM.search(body).group(1) == "Start again"
+
+
+@pytest.mark.parametrize("status", ["STARTING", "RUNNING", "STOPPING"])
+def test_it_offers_no_start_while_the_bot_runs(owner, tenant, status):
+    services.worker_set_status(worker=tenant.worker, status=status, reason="worker process started")
+    assert "/portal/start/" not in owner.get(URL).content.decode()
+
+
+def test_it_offers_no_start_to_a_suspended_account(owner, tenant):
+    stop_for_qr_timeout(tenant)
+    services.tenant_set_status(tenant=tenant, status="SUSPENDED", reason="suspended by staff@x.test")
+    body = owner.get(URL).content.decode()
+    assert "/portal/start/" not in body
+    assert "this account is suspended" in body

@@ -104,3 +104,28 @@ def test_it_shows_only_the_latest_fifty(owner, tenant):
     body = owner.get(URL).content.decode()
     assert body.count("data-outbound=") == 50
     assert "bulk 51" in body and "bulk 00" not in body
+
+
+def suspend(tenant) -> None:
+    from tenants import services
+
+    services.tenant_set_status(tenant=tenant, status="SUSPENDED", reason="suspended by staff@x.test")
+
+
+def test_it_switches_the_form_off_for_a_suspended_account(owner, tenant):
+    suspend(tenant)
+    body = owner.get(URL).content.decode()
+    assert "<fieldset disabled" in body
+    assert "sending is switched off" in body
+
+
+def test_it_refuses_to_queue_for_a_suspended_account_and_says_why(owner, tenant):
+    suspend(tenant)
+    response = owner.post(URL, {"to_number": "15551234567", "text": "hello", "token": str(uuid.uuid4())})
+    assert response.status_code == 400
+    assert "This account is suspended: sending is switched off." in response.content.decode()
+    assert not OutboundMessage.objects.filter(tenant=tenant).exists()
+
+
+def test_it_leaves_the_form_on_for_an_active_account(owner):
+    assert "<fieldset disabled" not in owner.get(URL).content.decode()

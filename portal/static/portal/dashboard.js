@@ -1,41 +1,49 @@
-// The dashboard's live updates: poll the portal API with the signed-in session and
-// rewrite the words, the heartbeat and the QR code in place. The page is complete without
-// this script; the wording tables come from the server (portal/wording.py) as JSON, so the
-// live page and the rendered page always say the same thing.
+// The dashboard's live updates. Every word on the page is the server's: this script polls
+// the status API, keeps the heartbeat's age and the QR code current, and when the status
+// differs from what the page was rendered from (data-rendered), or now and then for the
+// counts, it fetches the page again and puts its live parts in place of the old ones. The
+// page is complete without this script.
 (function () {
   "use strict";
 
   var configNode = document.getElementById("dashboard-config");
   var root = document.getElementById("dashboard");
-  if (!configNode || !root || !window.fetch) {
+  if (!configNode || !root || !window.fetch || !window.DOMParser) {
     return;
   }
   var config = JSON.parse(configNode.textContent);
-  var box = root.querySelector("[data-tone-box]");
-  var qrBox = root.querySelector("[data-qr]");
-  var qrImage = root.querySelector("[data-qr-image]");
-  var qrCount = root.querySelector("[data-qr-count]");
-  var qrCountdown = root.querySelector("[data-qr-countdown]");
   var liveNote = root.querySelector("[data-live-note]");
-  var timeFormat = new Intl.DateTimeFormat("en-GB", {
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: config.timeZone
-  });
 
-  var shownQrCount = qrImage.getAttribute("src") ? Number(qrCount.getAttribute("data-count")) : null;
+  var shownQrCount = null;
   var qrExpiresAt = null;
+  var renderedAt = Date.now();
   var timer = null;
   var inFlight = false;
   var stopped = false;
 
-  function field(name) {
-    return root.querySelector('[data-field="' + name + '"]');
+  function find(selector) {
+    return root.querySelector(selector);
   }
 
-  function setText(name, text) {
-    var node = field(name);
-    if (node && node.textContent !== text) {
-      node.textContent = text;
+  // The same as portal.views.text_hash: 31-based over UTF-16 code units, modulo 2**32.
+  function textHash(text) {
+    var value = 0;
+    for (var i = 0; i < text.length; i++) {
+      value = (Math.imul(value, 31) + text.charCodeAt(i)) >>> 0;
     }
+    return value;
+  }
+
+  // The same fields, in the same order, as portal.views._rendered.
+  function signature(status) {
+    var changed = Math.floor(Date.parse(status.session.state_changed_at) / 1000);
+    return [
+      status.session.state,
+      changed,
+      status.worker.status,
+      status.tenant.status,
+      textHash(status.worker.last_error || "")
+    ].join("|");
   }
 
   // The same steps as tenants.formatting.humanize_age.
@@ -50,100 +58,91 @@
     return Math.floor(seconds / 86400) + " d ago";
   }
 
-  // The same lookup as portal.wording.reason_words.
-  function reasonWords(reason) {
-    var text = (reason || "").trim().toLowerCase();
-    if (!text) {
-      return "";
+  function setHeartbeat(seconds) {
+    var node = find('[data-field="heartbeat"]');
+    var text = humanizeAge(seconds);
+    if (node && node.textContent !== text) {
+      node.textContent = text;
     }
-    for (var i = 0; i < config.reasons.length; i++) {
-      if (text.indexOf(config.reasons[i][0].toLowerCase()) === 0) {
-        return config.reasons[i][1];
-      }
-    }
-    return config.fallbackReason;
   }
 
-  function stateWords(state, changedAt) {
-    var words = config.states[state] || { headline: "Unknown state " + state, detail: "", tone: "off" };
-    var since = changedAt ? timeFormat.format(new Date(changedAt)) : "a moment ago";
-    return { headline: words.headline.replace(config.since, since), detail: words.detail, tone: words.tone };
-  }
-
-  function setTone(tone) {
-    var wanted = "tone-" + tone;
-    if (box.classList.contains(wanted)) {
-      return;
-    }
-    Array.prototype.slice.call(box.classList).forEach(function (name) {
-      if (name.indexOf("tone-") === 0) {
-        box.classList.remove(name);
-      }
-    });
-    box.classList.add(wanted);
-  }
-
-  function render(status) {
-    var session = status.session;
-    var words = stateWords(session.state, session.state_changed_at);
-    root.setAttribute("data-state", session.state);
-    setTone(words.tone);
-    setText("headline", words.headline);
-    setText("detail", words.detail);
-    setText("heartbeat", humanizeAge(session.heartbeat_age_seconds));
-    setText("worker", config.workers[status.worker.status] || status.worker.status);
-    setText("tenant", config.tenants[status.tenant.status] || status.tenant.status);
-    setText("problem", reasonWords(status.worker.last_error) || config.noProblem);
-  }
-
-  function hideQr() {
-    qrBox.hidden = true;
-    qrImage.removeAttribute("src");
-    shownQrCount = null;
-    qrExpiresAt = null;
+  // The code the server rendered, and when it turns.
+  function readQr() {
+    var image = find("[data-qr-image]");
+    var count = find("[data-qr-count]");
+    var countdown = find("[data-qr-countdown]");
+    shownQrCount = image && image.getAttribute("src") ? Number(count.getAttribute("data-count")) : null;
+    var expiresIn = countdown ? Number(countdown.getAttribute("data-expires-in")) : 0;
+    qrExpiresAt = shownQrCount !== null && expiresIn > 0 ? Date.now() + expiresIn * 1000 : null;
   }
 
   function showQr(qr) {
-    if (qrImage.getAttribute("src") !== qr.data_uri) {
-      qrImage.setAttribute("src", qr.data_uri);
+    var image = find("[data-qr-image]");
+    if (!image) {
+      return;
     }
-    qrCount.textContent = config.qrCount.replace("{n}", qr.refresh_count).replace("{max}", qr.max_refreshes);
+    if (image.getAttribute("src") !== qr.data_uri) {
+      image.setAttribute("src", qr.data_uri);
+    }
+    find("[data-qr-count]").textContent = config.qrCount
+      .replace("{n}", qr.refresh_count).replace("{max}", qr.max_refreshes);
     qrExpiresAt = Date.now() + (qr.expected_lifetime_seconds - qr.age_seconds) * 1000;
     shownQrCount = qr.refresh_count;
-    qrBox.hidden = false;
+    find("[data-qr]").hidden = false;
     tick();
   }
 
   function tick() {
-    if (qrExpiresAt === null) {
+    var countdown = find("[data-qr-countdown]");
+    if (qrExpiresAt === null || !countdown) {
       return;
     }
     var left = Math.ceil((qrExpiresAt - Date.now()) / 1000);
-    qrCountdown.textContent = left > 0 ? config.qrCountdown.replace("{seconds}", left) : config.qrDue;
+    countdown.textContent = left > 0 ? config.qrCountdown.replace("{seconds}", left) : config.qrDue;
   }
 
-  function getJson(url) {
-    return fetch(url, {
-      credentials: "same-origin",
-      cache: "no-store",
-      headers: { Accept: "application/json" }
-    });
+  function request(url, accept) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: accept } });
   }
 
   // Fetch the code only when it is a new one: the status says which code is on screen.
   function refreshQr(session) {
-    if (session.qr_refresh_count === shownQrCount && qrImage.getAttribute("src")) {
+    if (session.qr_refresh_count === shownQrCount) {
       return Promise.resolve();
     }
-    return getJson(config.qrUrl).then(function (response) {
+    return request(config.qrUrl, "application/json").then(function (response) {
       if (response.status === 404) {
-        hideQr();  // gone between the two requests: the next poll tells what happened
-        return;
+        return;  // gone between the two requests: the next poll tells what happened
       }
       if (!response.ok) {
         throw new Error("qr " + response.status);
       }
       return response.json().then(showQr);
+    });
+  }
+
+  // The page again, as the server renders it now: its live parts replace ours.
+  function refreshPage() {
+    return request(config.pageUrl, "text/html").then(function (response) {
+      if (response.redirected || !response.ok) {
+        throw new Error("page " + response.status);
+      }
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("dashboard");
+      if (!fresh) {
+        throw new Error("no dashboard in the page");
+      }
+      Array.prototype.forEach.call(fresh.querySelectorAll("[data-live]"), function (part) {
+        var old = find('[data-live="' + part.getAttribute("data-live") + '"]');
+        if (old) {
+          old.replaceWith(document.importNode(part, true));
+        }
+      });
+      root.setAttribute("data-rendered", fresh.getAttribute("data-rendered"));
+      renderedAt = Date.now();
+      readQr();
+      tick();
     });
   }
 
@@ -161,10 +160,19 @@
     }
   }
 
+  function follow(status) {
+    setHeartbeat(status.session.heartbeat_age_seconds);
+    var changed = signature(status) !== root.getAttribute("data-rendered");
+    if (changed || Date.now() - renderedAt >= config.refreshMs) {
+      return refreshPage();
+    }
+    return status.session.state === "QR" ? refreshQr(status.session) : Promise.resolve();
+  }
+
   function poll() {
     timer = null;
     inFlight = true;
-    getJson(config.statusUrl)
+    request(config.statusUrl, "application/json")
       .then(function (response) {
         if (response.status === 401 || response.status === 403) {
           // Signed out (elsewhere, or the session ended): polling again won't help.
@@ -175,17 +183,8 @@
         if (!response.ok) {
           throw new Error("status " + response.status);
         }
-        return response.json().then(function (status) {
-          render(status);
-          if (status.session.state !== "QR") {
-            hideQr();
-            return;
-          }
-          return refreshQr(status.session);
-        }).then(function () {
-          if (!stopped) {
-            setLive(true);
-          }
+        return response.json().then(follow).then(function () {
+          setLive(true);
         });
       })
       .catch(function () {
@@ -204,10 +203,7 @@
     }
   });
 
-  var expiresIn = Number(qrCountdown.getAttribute("data-expires-in"));
-  if (shownQrCount !== null && expiresIn > 0) {
-    qrExpiresAt = Date.now() + expiresIn * 1000;
-  }
+  readQr();
   window.setInterval(tick, 1000);
   poll();
 })();
