@@ -199,6 +199,23 @@ def test_it_shows_an_incoming_message_with_an_unread_badge_and_opens_the_chat(
 
 
 @pytest.mark.browser
+def test_a_reloaded_page_has_no_chat_open_so_new_messages_are_unread(
+    simulator: Simulator, sim_browser: Browser
+) -> None:
+    driver, session_id = open_linked(simulator, sim_browser)
+    deliver(simulator, session_id, "first")
+    wait_for(driver, f'{CHAT_ROWS} span[aria-label="1 unread messages"]')
+    find(driver, CHAT_ROWS)[0].click()
+    wait_gone(driver, f"{CHAT_ROWS} span[aria-label*='unread']")
+    # Within a second of the reload the old page "looked at" the chat a moment ago; the new
+    # page has nothing open, so the message must be unread (a restarted worker relies on it).
+    driver.refresh()
+    wait_for(driver, CHAT_ROWS)
+    deliver(simulator, session_id, "second")
+    assert wait_for(driver, f'{CHAT_ROWS} span[aria-label="1 unread messages"]').text == "1"
+
+
+@pytest.mark.browser
 def test_it_renders_a_repeated_message_id_once_unless_marked_duplicate(
     simulator: Simulator, sim_browser: Browser
 ) -> None:

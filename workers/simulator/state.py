@@ -101,6 +101,8 @@ class SimulatorState:
             now = self._clock()
             session = self._sessions[session_id]
             session.loading_until = now + self.config.loading_seconds
+            # A page loaded afresh has no chat open: the old page's chat is nobody's to read.
+            session.open_chat = None
             if not session.linked:
                 session.start_qr_round(session.loading_until)
             if post_logout:
