@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 
 from portal import views
 from portal.forms import EmailAuthenticationForm
+from tenants.password_reset import TenantPasswordResetForm
 
 app_name = "portal"
 
@@ -19,6 +20,7 @@ auth_urlpatterns = [
         "password-reset/",
         auth_views.PasswordResetView.as_view(
             template_name="portal/password_reset_form.html",
+            form_class=TenantPasswordResetForm,
             email_template_name="portal/password_reset_email.txt",
             subject_template_name="portal/password_reset_subject.txt",
             success_url=reverse_lazy("portal:password_reset_done"),
