@@ -20,6 +20,10 @@ system-packages:
 run: export DEBUG ?= 1
 run: export LOG_FORMAT ?= pretty
 run: export WHATSAPP_WEB_URL ?= http://127.0.0.1:9000/
+# Time to read the README before the demo's login gives up: 30 codes of 20 s, 10 minutes.
+run: export QR_MAX_REFRESHES ?= 30
+# A known key for the portal API's curl example (seed_demo prints it); production sets its own.
+run: export PORTAL_INTERNAL_KEY ?= demo-portal-key
 run: $(STAMP) system-packages
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo

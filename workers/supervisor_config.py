@@ -6,6 +6,8 @@ it fails. Program files live in a directory the main file includes, so a tenant'
 added or removed with supervisord's reload/add/remove calls, never by restarting it.
 """
 
+import os
+import pwd
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -85,6 +87,12 @@ def write_program(conf_dir: Path, program: Program) -> Path:
     return path
 
 
+def _user_line() -> str:
+    # Started as root (CI, a container), supervisord warns CRIT that it dropped no privileges
+    # unless a user is named; naming the one it runs as says that this is intended.
+    return f"user={pwd.getpwuid(os.geteuid()).pw_name}\n" if os.geteuid() == 0 else ""
+
+
 def main_config(*, run_dir: Path, conf_dir: Path, log_dir: Path) -> str:
     return f"""[unix_http_server]
 file={run_dir / "supervisor.sock"}
@@ -97,7 +105,7 @@ logfile_backups=5
 pidfile={run_dir / "supervisord.pid"}
 nodaemon=true
 directory={settings.BASE_DIR}
-
+{_user_line()}
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 

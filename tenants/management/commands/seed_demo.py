@@ -24,8 +24,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nDemo tenant: {tenant.name} ({tenant.id})\n"
             f"  Admin:  {base_url}/admin/   {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n"
-            f"  Tenant user: {DEMO_TENANT_USER[0]} / {DEMO_TENANT_USER[1]}\n"
+            f"  Portal: {base_url}/portal/  {DEMO_TENANT_USER[0]} / {DEMO_TENANT_USER[1]}\n"
         )
+        if settings.PORTAL_INTERNAL_KEY:
+            self.stdout.write(
+                f"  Portal API: curl -s -H 'x-portal-key: {settings.PORTAL_INTERNAL_KEY}' "
+                f"-H 'x-user-email: {DEMO_TENANT_USER[0]}' {base_url}/api/portal/tenant/current/status\n"
+            )
 
 
 def seed_demo() -> Tenant:

@@ -48,7 +48,11 @@ class Command(PlatformCommand):
         config = run_dir / "supervisord.conf"
         config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir), encoding="utf-8")
         supervisord = shutil.which("supervisord", path=str(Path(sys.executable).parent)) or "supervisord"
-        self.stdout.write(f"supervisord: {config}\n  program logs: {log_dir}\n")
+        self.stdout.write(
+            f"supervisord: {config}\n  program logs: {log_dir}\n"
+            "  (its line 'CRIT Server 'unix_http_server' running without any HTTP authentication\n"
+            "  checking' is expected: the socket is mode 0700, so only this user can reach it)\n"
+        )
         self.stdout.flush()
         os.execv(supervisord, [supervisord, "-c", str(config)])  # noqa: S606 -- our own binary
 
@@ -57,7 +61,15 @@ class Command(PlatformCommand):
         return [
             Program(
                 name="simulator",
-                command=manage_py_command("run_simulator", "--port", str(simulator_port)),
+                # As many codes per round as the worker waits for, so the page's own
+                # "reload" never cuts a login short of QR_MAX_REFRESHES.
+                command=manage_py_command(
+                    "run_simulator",
+                    "--port",
+                    str(simulator_port),
+                    "--qr-max-rotations",
+                    str(settings.QR_MAX_REFRESHES),
+                ),
                 **base,
             ),
             Program(
