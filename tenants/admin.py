@@ -5,7 +5,7 @@ Every changelist selects its related rows in the same query (no N+1), and the la
 """
 
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -36,6 +37,7 @@ from tenants.models import (
     WorkerEvent,
     WorkerProcess,
 )
+from tenants.operations import last_stop_reason, stop_words, worker_words
 from tenants.throttle import ThrottledLoginMixin
 from workers import deletion, orchestration
 
@@ -67,8 +69,50 @@ BADGE_COLOURS = {
 }
 
 
-def badge(value: str, label: str) -> str:
-    return format_html('<span class="badge badge-{}">{}</span>', BADGE_COLOURS.get(value, "off"), label)
+def badge(value: str, label: str, *, tone: str = "") -> str:
+    return format_html(
+        '<span class="badge badge-{}">{}</span>', tone or BADGE_COLOURS.get(value, "off"), label
+    )
+
+
+# Free text in a list is cut to this many characters (names a little shorter, as they share
+# their row with more columns), so that every row of every list fits on one line at 1,400 px.
+LIST_TEXT = 32
+LIST_NAME = 28
+
+
+def truncated(text: str | None, limit: int = LIST_TEXT) -> str:
+    """A list cell's free text on one line: at most ``limit`` characters, all of it on hover."""
+    full = text or ""
+    line = " ".join(full.split())
+    if not line:
+        return "-"
+    if len(line) <= limit:
+        return format_html('<span class="cell-text">{}</span>', line)
+    return format_html('<span class="cell-text" title="{}">{}…</span>', full, line[: limit - 1].rstrip())
+
+
+def exact_time(value: datetime | None) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S %Z}" if value else "never"
+
+
+def moment(value: datetime | None) -> str:
+    """A time in a list, to the minute; to the second, with its zone, on hover."""
+    if value is None:
+        return "-"
+    return format_html(
+        '<span class="cell-text" title="{}">{}</span>',
+        exact_time(value),
+        f"{timezone.localtime(value):%Y-%m-%d %H:%M}",
+    )
+
+
+class TenantColumn:
+    """The tenant of a row, by name, cut short for lists."""
+
+    @admin.display(description="tenant", ordering="tenant__name")
+    def tenant_name(self, obj: object) -> str:
+        return truncated(obj.tenant.name, LIST_NAME)
 
 
 class LargeTablePaginator(Paginator):
@@ -165,13 +209,13 @@ class WorkerActionsMixin:
 class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
     actions = ["start_workers", "stop_workers", "restart_workers"]
     list_display = [
-        "name",
+        "short_name",
         "status_badge",
         "worker_status",
         "session_state",
         "heartbeat",
         "message_count",
-        "created_at",
+        "created",
     ]
     list_filter = ["status"]
     search_fields = ["name", "=id"]
@@ -233,6 +277,14 @@ class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
             created = services.tenant_create(name=obj.name)
             obj.pk, obj.created_at, obj._state = created.pk, created.created_at, created._state
 
+    @admin.display(description="name", ordering="name")
+    def short_name(self, obj: Tenant) -> str:
+        return truncated(obj.name)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Tenant) -> str:
+        return moment(obj.created_at)
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Tenant) -> str:
         return badge(obj.status, obj.get_status_display())
@@ -240,7 +292,10 @@ class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
     @admin.display(description="worker", ordering="worker__status")
     def worker_status(self, obj: Tenant) -> str:
         worker = getattr(obj, "worker", None)
-        return badge(worker.status, worker.get_status_display()) if worker else "-"
+        if worker is None:
+            return "-"
+        session = getattr(obj, "session", None)
+        return badge(worker.status, worker_words(worker.status, session.state if session else None))
 
     @admin.display(description="session", ordering="session__state")
     def session_state(self, obj: Tenant) -> str:
@@ -258,21 +313,20 @@ class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(WorkerProcess)
-class WorkerProcessAdmin(WorkerActionsMixin, ReadOnlyAdmin):
+class WorkerProcessAdmin(TenantColumn, WorkerActionsMixin, ReadOnlyAdmin):
     actions = ["start_workers", "stop_workers", "restart_workers"]
+    # The program name is the tenant's id (wa-worker-<id>): on the change page, and searchable;
+    # the start time is supervisord's uptime.
     list_display = [
-        "process_name",
-        "tenant",
+        "tenant_name",
         "status_badge",
-        "host",
-        "pid",
-        "heartbeat",
         "supervisor_state",
-        "browser_memory_mb",
-        "browser_cpu_percent",
-        "started_at",
+        "heartbeat",
+        "browser",
+        "short_host",
         "short_error",
     ]
+    list_display_links = ["tenant_name"]
     list_filter = ["status"]
     search_fields = ["process_name", "tenant__name", "host"]
     list_select_related = ["tenant", "tenant__session"]
@@ -291,17 +345,40 @@ class WorkerProcessAdmin(WorkerActionsMixin, ReadOnlyAdmin):
         "updated_at",
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WorkerProcess]:
+        return super().get_queryset(request).annotate(stop_reason=last_stop_reason("tenant_id"))
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: WorkerProcess) -> str:
-        return badge(obj.status, obj.get_status_display())
+        words = worker_words(obj.status, obj.tenant.session.state)
+        return badge(obj.status, words, tone="warn" if self._stop_words(obj) else "")
 
     @admin.display(description="heartbeat", ordering="tenant__session__last_seen_at")
     def heartbeat(self, obj: WorkerProcess) -> str:
         return humanize_age(obj.tenant.session.heartbeat_age())
 
-    @admin.display(description="last error")
+    @admin.display(description="browser", ordering="browser_memory_mb")
+    def browser(self, obj: WorkerProcess) -> str:
+        if obj.browser_memory_mb is None or obj.status == WorkerProcess.Status.STOPPED:
+            return "-"  # a stopped worker's last sample would read as a browser still running
+        cpu = "CPU not sampled yet"
+        if obj.browser_cpu_percent is not None:
+            cpu = f"{obj.browser_cpu_percent:.0f} % CPU since the last heartbeat"
+        return format_html(
+            '<span class="cell-text" title="{}">{} MB</span>', cpu, f"{obj.browser_memory_mb:.0f}"
+        )
+
+    @admin.display(description="host", ordering="host")
+    def short_host(self, obj: WorkerProcess) -> str:
+        return truncated(obj.host, 14)
+
+    @admin.display(description="last error or why stopped")
     def short_error(self, obj: WorkerProcess) -> str:
-        return obj.last_error[:120]
+        return truncated(self._stop_words(obj) or obj.last_error)
+
+    @staticmethod
+    def _stop_words(obj: WorkerProcess) -> str:
+        return stop_words(obj.status, getattr(obj, "stop_reason", None))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         token = _supervisor_programs.set(orchestration.supervisor_programs())
@@ -331,27 +408,31 @@ class WorkerProcessAdmin(WorkerActionsMixin, ReadOnlyAdmin):
         view = orchestration.worker_view(obj, programs, errors)
         info = view.supervisor
         if info is None:
-            text = "unreachable" if view.supervisor_error else "no program"
+            text = format_html("{}", "unreachable" if view.supervisor_error else "no program")
         else:
-            text = f"{info.state} pid {info.pid or '-'}"
+            # Its start is its uptime; the pid, the same as the worker's unless they disagree, on hover.
+            up = ""
             if info.uptime_seconds is not None:
-                text += f", up {humanize_age(timedelta(seconds=info.uptime_seconds)).removesuffix(' ago')}"
+                up = f", up {humanize_age(timedelta(seconds=info.uptime_seconds)).removesuffix(' ago')}"
+            text = format_html('<span title="pid {}">{}{}</span>', info.pid or "-", info.state, up)
         if view.disagreement:
-            return format_html('{}<br><span class="badge badge-bad">{}</span>', text, view.disagreement)
+            return format_html(
+                '{}<br><span class="badge badge-bad">{}</span>', text, truncated(view.disagreement)
+            )
         return text
 
 
 @admin.register(WhatsAppSession)
-class WhatsAppSessionAdmin(ReadOnlyAdmin):
+class WhatsAppSessionAdmin(TenantColumn, ReadOnlyAdmin):
     list_display = [
-        "tenant",
+        "tenant_name",
         "state_badge",
+        "qr_thumbnail",
         "heartbeat",
-        "last_seen_at",
         "chat_list_ok",
-        "last_page_event_at",
-        "qr_refresh_count",
-        "state_changed_at",
+        "page_event",
+        "qr_codes",
+        "state_since",
     ]
     list_filter = ["state", "chat_list_ok"]
     search_fields = ["tenant__name"]
@@ -375,25 +456,52 @@ class WhatsAppSessionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="heartbeat", ordering="last_seen_at")
     def heartbeat(self, obj: WhatsAppSession) -> str:
-        return humanize_age(obj.heartbeat_age())
+        age = humanize_age(obj.heartbeat_age())
+        return format_html('<span class="cell-text" title="{}">{}</span>', exact_time(obj.last_seen_at), age)
+
+    @admin.display(description="page event", ordering="last_page_event_at")
+    def page_event(self, obj: WhatsAppSession) -> str:
+        return moment(obj.last_page_event_at)
+
+    @admin.display(description="QR codes", ordering="qr_refresh_count")
+    def qr_codes(self, obj: WhatsAppSession) -> int:
+        return obj.qr_refresh_count
+
+    @admin.display(description="since", ordering="state_changed_at")
+    def state_since(self, obj: WhatsAppSession) -> str:
+        return moment(obj.state_changed_at)
+
+    @admin.display(description="QR code")
+    def qr_thumbnail(self, obj: WhatsAppSession) -> str:
+        # Only while it waits for a scan: any other state's code is no longer on screen.
+        return self._qr(obj, 64) if obj.state == WhatsAppSession.State.QR else "-"
 
     @admin.display(description="QR code")
     def qr_image(self, obj: WhatsAppSession) -> str:
+        return self._qr(obj, 240)
+
+    @staticmethod
+    def _qr(obj: WhatsAppSession, size: int) -> str:
         if not obj.last_qr_data_uri.startswith("data:image/png;base64,"):
             return "-"
-        return format_html('<img src="{}" alt="QR code" width="240" height="240">', obj.last_qr_data_uri)
+        return format_html(
+            '<img class="qr-code" src="{}" alt="QR code" width="{}" height="{}">',
+            obj.last_qr_data_uri,
+            size,
+            size,
+        )
 
 
 @admin.register(MessageLog)
-class MessageLogAdmin(ReadOnlyAdmin):
+class MessageLogAdmin(TenantColumn, ReadOnlyAdmin):
     list_display = [
-        "created_at",
-        "tenant",
+        "created",
+        "tenant_name",
         "direction",
-        "from_number",
-        "to_number",
+        "short_from",
+        "short_to",
         "short_text",
-        "wa_message_id",
+        "short_wa_id",
     ]
     list_filter = ["direction", "created_at", ("tenant", admin.RelatedOnlyFieldListFilter)]
     # Prefix and exact matches use the indexes; a free "contains" would scan millions of rows.
@@ -413,14 +521,30 @@ class MessageLogAdmin(ReadOnlyAdmin):
         "created_at",
     ]
 
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: MessageLog) -> str:
+        return moment(obj.created_at)
+
+    @admin.display(description="from", ordering="from_number")
+    def short_from(self, obj: MessageLog) -> str:
+        return truncated(obj.from_number, 16)
+
+    @admin.display(description="to", ordering="to_number")
+    def short_to(self, obj: MessageLog) -> str:
+        return truncated(obj.to_number, 16)
+
     @admin.display(description="text")
     def short_text(self, obj: MessageLog) -> str:
-        return obj.message_text[:80]
+        return truncated(obj.message_text)
+
+    @admin.display(description="WhatsApp id")
+    def short_wa_id(self, obj: MessageLog) -> str:
+        return truncated(obj.wa_message_id, 16)
 
 
 @admin.register(WorkerEvent)
-class WorkerEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "tenant", "kind", "old_value", "new_value", "reason"]
+class WorkerEventAdmin(TenantColumn, ReadOnlyAdmin):
+    list_display = ["created", "tenant_name", "kind", "old_value", "new_value", "short_reason"]
     list_filter = ["kind", "created_at"]
     search_fields = ["tenant__name", "=tenant__id"]
     list_select_related = ["tenant"]
@@ -428,10 +552,18 @@ class WorkerEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     ordering = ["-created_at", "-id"]
 
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: WorkerEvent) -> str:
+        return moment(obj.created_at)
+
+    @admin.display(description="reason")
+    def short_reason(self, obj: WorkerEvent) -> str:
+        return truncated(obj.reason)
+
 
 @admin.register(SetupRequest)
-class SetupRequestAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "tenant", "user", "status_badge", "decided_by", "decided_at"]
+class SetupRequestAdmin(TenantColumn, admin.ModelAdmin):
+    list_display = ["created_at", "tenant_name", "user", "status_badge", "decided_by", "decided_at"]
     list_filter = ["status"]
     search_fields = ["tenant__name", "user__email"]
     list_select_related = ["tenant", "user", "decided_by"]
@@ -480,6 +612,9 @@ class ThrottledAdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
 
 
 admin.site.login_form = ThrottledAdminLoginForm
+# The lists are wide (a worker's status, supervisord, heartbeat, browser, error): the app
+# list beside them took a quarter of a 1,400 px screen. Home and the breadcrumbs lead there.
+admin.site.enable_nav_sidebar = False
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -498,7 +633,7 @@ class UserEditForm(UserChangeForm):
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
     form = UserEditForm
-    list_display = ["email", "name", "role", "tenant", "is_active", "last_login"]
+    list_display = ["email", "name", "role", "tenant_name", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "name"]
     list_select_related = ["tenant"]
@@ -521,10 +656,14 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["last_login", "created_at"]
     filter_horizontal = ["groups", "user_permissions"]
 
+    @admin.display(description="tenant", ordering="tenant__name")
+    def tenant_name(self, obj: User) -> str:
+        return truncated(obj.tenant.name, LIST_NAME) if obj.tenant else "-"
+
 
 @admin.register(TenantApiKey)
-class TenantApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["name", "tenant", "key_prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+class TenantApiKeyAdmin(TenantColumn, ReadOnlyAdmin):
+    list_display = ["name", "tenant_name", "key_prefix", "scope", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["tenant__name", "=prefix", "name"]
     list_select_related = ["tenant"]

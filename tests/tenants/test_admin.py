@@ -82,8 +82,61 @@ def test_it_shows_the_qr_as_an_image_not_as_text(client, staff_user, tenant):
     page = client.get(
         reverse("admin:tenants_whatsappsession_change", args=[tenant.session.pk])
     ).content.decode()
-    assert '<img src="data:image/png;base64,iVBORw0KGgo="' in page
+    assert 'src="data:image/png;base64,iVBORw0KGgo=" alt="QR code" width="240" height="240">' in page
     assert "secret-ref" not in page
+
+
+def test_it_shows_a_small_qr_in_the_session_list_only_while_waiting_for_a_scan(
+    client, staff_user, tenant, other_tenant
+):
+    qr = "data:image/png;base64,iVBORw0KGgo="
+    services.session_record_qr(session=tenant.session, value="secret-ref,AAA", data_uri=qr)
+    services.session_record_qr(session=other_tenant.session, value="secret-ref,BBB", data_uri=qr)
+    services.session_set_state(session=other_tenant.session, state="CONNECTED", reason="chat list shown")
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:tenants_whatsappsession_changelist")).content.decode()
+    assert page.count(f'<img class="qr-code" src="{qr}" alt="QR code" width="64" height="64">') == 1
+    assert '<td class="field-qr_thumbnail">-</td>' in page  # the connected one
+    assert "secret-ref" not in page
+
+
+LONG_TEXT = "<b>Hello</b>, I would like to order a very large birthday cake with strawberries"
+
+
+def test_it_cuts_long_texts_in_lists_short_with_the_whole_on_hover(client, staff_user):
+    tenant = services.tenant_create(name="A" * 150 + " & Sons")
+    services.message_log_record(
+        tenant=tenant, direction="IN", from_number="15551234567", to_number="", text=LONG_TEXT
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:tenants_messagelog_changelist")).content.decode()
+    assert (
+        '<span class="cell-text" title="&lt;b&gt;Hello&lt;/b&gt;, I would like to order a very large '
+        'birthday cake with strawberries">&lt;b&gt;Hello&lt;/b&gt;, I would like to o…</span>'
+    ) in page
+    assert f'<span class="cell-text" title="{"A" * 150} &amp; Sons">{"A" * 27}…</span>' in page
+    assert "<b>Hello" not in page
+
+
+def test_it_says_waiting_for_qr_scan_for_a_starting_worker_showing_a_code(client, staff_user, tenant):
+    services.worker_set_status(worker=tenant.worker, status="STARTING", pid=7)
+    services.session_record_qr(session=tenant.session, value="secret-ref", data_uri="data:image/png;base64,")
+    client.force_login(staff_user)
+    for changelist in ("tenants_workerprocess", "tenants_tenant"):
+        page = client.get(reverse(f"admin:{changelist}_changelist")).content.decode()
+        assert '<span class="badge badge-info">Waiting for QR scan</span>' in page, changelist
+        assert ">Starting</span>" not in page, changelist
+
+
+def test_it_says_in_the_worker_list_that_no_code_was_scanned_in_time(client, staff_user, tenant):
+    reason = "QR code not scanned after 6 codes; start the worker again for new codes"
+    services.worker_set_status(worker=tenant.worker, status="STARTING", pid=7)
+    services.worker_set_status(worker=tenant.worker, status="STOPPING", reason=reason)
+    services.worker_set_status(worker=tenant.worker, status="STOPPED", reason=reason)
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:tenants_workerprocess_changelist")).content.decode()
+    assert '<span class="badge badge-warn">Stopped</span>' in page
+    assert '<span class="cell-text">No code was scanned in time</span>' in page
 
 
 def test_it_approves_setup_requests_from_the_action(client, staff_user, tenant, tenant_user):
