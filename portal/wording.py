@@ -199,7 +199,7 @@ REASON_WORDS: list[tuple[str, str]] = [
     ("stopped: the tenant was suspended", "Stopped because your account was suspended."),
     ("suspended by", "Your account was suspended."),
 ]
-FALLBACK_REASON = "Something went wrong on our side."
+FALLBACK_REASON = "Something went wrong."
 NO_PROBLEM = "None"
 
 # The QR code's caption; {n}, {max} and {seconds} are filled in by the server and the script.

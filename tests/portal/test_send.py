@@ -129,3 +129,15 @@ def test_it_refuses_to_queue_for_a_suspended_account_and_says_why(owner, tenant)
 
 def test_it_leaves_the_form_on_for_an_active_account(owner):
     assert "<fieldset disabled" not in owner.get(URL).content.decode()
+
+
+def test_it_words_a_message_held_by_the_suspension_for_the_tenant(owner, tenant, settings, tmp_path):
+    from workers.suspension import tenant_suspend
+
+    settings.WORKER_HOSTS = [f"unix://{tmp_path}/missing.sock#{tmp_path}/conf.d"]
+    outbound_enqueue(tenant=tenant, to_number="15551234567", text="Your cake is ready", source="PORTAL")
+    tenant_suspend(tenant=tenant, by="staff@x.test")
+    body = owner.get(URL).content.decode()
+    assert "Held while suspended" in body
+    assert "held: the tenant was suspended" not in body  # the staff's words
+    assert "(tenant suspended)" not in body

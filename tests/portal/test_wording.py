@@ -206,3 +206,8 @@ def test_it_keeps_worker_entries_that_say_something_new():
 def test_it_rounds_uptime_down_never_up_to_a_full_hundred():
     assert wording.uptime_words(0.99965) == "99.9 %"
     assert wording.uptime_words(1.0) == "100.0 %"
+
+
+def test_it_blames_nobody_for_a_reason_it_does_not_know():
+    # A disconnect's reason comes from the page ("connection dropped"): maybe the phone's network.
+    assert wording.reason_words("connection dropped") == "Something went wrong."
