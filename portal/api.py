@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.addresses import client_address
+from portal import wording
 from tenants import selectors
 from tenants.access import tenant_for_user
 from tenants.api_keys import api_key_find
@@ -241,7 +242,13 @@ StatusOut = inline_serializer(
     {
         "tenant": PortalTenantOut(),
         "worker": inline_serializer(
-            "PortalWorker", {"status": serializers.CharField(), "last_error": serializers.CharField()}
+            "PortalWorker",
+            {
+                "status": serializers.CharField(),
+                "last_error": serializers.CharField(
+                    help_text="the last problem in plain words (raw reasons can name hosts or exceptions)"
+                ),
+            },
         ),
         "session": inline_serializer(
             "PortalSession",
@@ -331,7 +338,7 @@ class StatusView(PortalAPIView):
         return Response(
             {
                 "tenant": PortalTenantOut(tenant).data,
-                "worker": {"status": worker.status, "last_error": worker.last_error},
+                "worker": {"status": worker.status, "last_error": wording.reason_words(worker.last_error)},
                 "session": {
                     "state": session.state,
                     "state_label": session.get_state_display(),

@@ -44,7 +44,6 @@ from tenants.selectors import (
 from tenants.services import setup_request_create
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
-from workers.process_manager import SupervisorUnavailable
 from workers.services import IdempotencyConflict, outbound_enqueue
 
 logger = logging.getLogger(__name__)
@@ -242,7 +241,7 @@ def worker_start(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     )
     try:
         orchestration.worker_start(tenant=tenant, by=request.user.email)
-    except SupervisorUnavailable as exc:
+    except orchestration.WorkerHostsUnreachable as exc:
         logger.warning(
             "portal start: supervisord unreachable", extra={"tenant_id": str(tenant.id), "error": str(exc)}
         )

@@ -211,7 +211,7 @@ class WorkerActionView(StaffAPIView):
         except orchestration.OrchestrationError as exc:
             code = (
                 status.HTTP_503_SERVICE_UNAVAILABLE
-                if "cannot be reached" in str(exc)
+                if isinstance(exc, orchestration.WorkerHostsUnreachable)
                 else status.HTTP_409_CONFLICT
             )
             return Response({"detail": str(exc)}, status=code)

@@ -27,6 +27,10 @@ class OrchestrationError(Exception):
     """A start/stop that could not be done; the message says why, for a person."""
 
 
+class WorkerHostsUnreachable(OrchestrationError):
+    """No supervisord of WORKER_HOSTS answered; the message names each one."""
+
+
 @dataclass(frozen=True)
 class WorkerView:
     """A worker as the database and supervisord each see it, and whether they disagree."""
@@ -62,7 +66,7 @@ def _locate(name: str) -> tuple[SupervisorHost | None, ProgramInfo | None, list[
         if info is not None:
             return host, info, reachable
     if not reachable:
-        raise OrchestrationError("; ".join(unreachable) or "no WORKER_HOSTS are configured")
+        raise WorkerHostsUnreachable("; ".join(unreachable) or "no WORKER_HOSTS are configured")
     return None, None, reachable
 
 

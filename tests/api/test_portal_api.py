@@ -200,3 +200,12 @@ def test_unmatched_api_paths_answer_json_404(client, own, path):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": f"No API endpoint at {path}."}
+
+
+def test_the_status_words_the_last_problem_without_internals(client, own, tenant):
+    services.worker_record_error(
+        worker=tenant.worker, reason="crashed: chrome not reachable at 10.0.0.7:9222"
+    )
+    last_error = client.get(BASE + "/status", **own).json()["worker"]["last_error"]
+    assert "10.0.0.7" not in last_error
+    assert last_error.startswith("It stopped because of a problem")
