@@ -232,7 +232,11 @@ class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
             .annotate(n=Count("*"))
             .values("n")
         )
-        return super().get_queryset(request).annotate(n_messages=Coalesce(Subquery(per_tenant), 0))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_messages=Coalesce(Subquery(per_tenant), 0), stop_reason=last_stop_reason())
+        )
 
     def get_actions(self, request: HttpRequest) -> dict:
         # Deleting a tenant stops its worker and purges its files: one at a time, from its page.
@@ -295,7 +299,11 @@ class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
         if worker is None:
             return "-"
         session = getattr(obj, "session", None)
-        return badge(worker.status, worker_words(worker.status, session.state if session else None))
+        words = worker_words(worker.status, session.state if session else None)
+        waits = stop_words(worker.status, getattr(obj, "stop_reason", None))
+        return badge(
+            worker.status, f"{words}: {waits.lower()}" if waits else words, tone="warn" if waits else ""
+        )
 
     @admin.display(description="session", ordering="session__state")
     def session_state(self, obj: Tenant) -> str:

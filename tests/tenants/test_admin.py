@@ -137,6 +137,8 @@ def test_it_says_in_the_worker_list_that_no_code_was_scanned_in_time(client, sta
     page = client.get(reverse("admin:tenants_workerprocess_changelist")).content.decode()
     assert '<span class="badge badge-warn">Stopped</span>' in page
     assert '<span class="cell-text">No code was scanned in time</span>' in page
+    tenants = client.get(reverse("admin:tenants_tenant_changelist")).content.decode()
+    assert '<span class="badge badge-warn">Stopped: no code was scanned in time</span>' in tenants
 
 
 def test_it_approves_setup_requests_from_the_action(client, staff_user, tenant, tenant_user):
