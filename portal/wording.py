@@ -198,6 +198,7 @@ REASON_WORDS: list[tuple[str, str]] = [
     ("stopped on request", "Stopped by our team."),
     ("stopped: the tenant was suspended", "Stopped because your account was suspended."),
     ("suspended by", "Your account was suspended."),
+    ("reactivated by", "Your account was switched back on."),
 ]
 FALLBACK_REASON = "Something went wrong."
 NO_PROBLEM = "None"

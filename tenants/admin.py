@@ -39,7 +39,7 @@ from tenants.models import (
 )
 from tenants.operations import last_stop_reason, stop_words, worker_words
 from tenants.throttle import ThrottledLoginMixin
-from workers import deletion, orchestration
+from workers import deletion, orchestration, suspension
 
 # Colours of the status badges, by value; anything unlisted is grey.
 BADGE_COLOURS = {
@@ -205,9 +205,44 @@ class WorkerActionsMixin:
         self._run(request, queryset, "restart")
 
 
+class SuspensionActionsMixin:
+    """Suspend and reactivate from the tenant list, through the one suspension service."""
+
+    @admin.action(description="Suspend the selected tenants (stops workers and sends, holds queues)")
+    def suspend_tenants(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        for tenant in queryset.exclude(status=Tenant.Status.SUSPENDED):
+            result = suspension.tenant_suspend(tenant=tenant, by=request.user.email)
+            note = "" if result.worker_stopped else f"; its worker stops by itself ({result.worker_error})"
+            self.message_user(request, f"{tenant.name}: suspended, {result.held} message(s) held{note}")
+
+    @admin.action(description="Reactivate the selected tenants (keep held messages held)")
+    def reactivate_tenants(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        self._reactivate(request, queryset, release_held=False)
+
+    @admin.action(description="Reactivate the selected tenants and send their held messages")
+    def reactivate_and_release(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        self._reactivate(request, queryset, release_held=True)
+
+    def _reactivate(self, request: HttpRequest, queryset: QuerySet[Tenant], *, release_held: bool) -> None:
+        for tenant in queryset.filter(status=Tenant.Status.SUSPENDED):
+            result = suspension.tenant_reactivate(
+                tenant=tenant, by=request.user.email, release_held=release_held
+            )
+            self.message_user(
+                request, f"{tenant.name}: reactivated, {result.held} held message(s) queued again"
+            )
+
+
 @admin.register(Tenant)
-class TenantAdmin(WorkerActionsMixin, admin.ModelAdmin):
-    actions = ["start_workers", "stop_workers", "restart_workers"]
+class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
+    actions = [
+        "start_workers",
+        "stop_workers",
+        "restart_workers",
+        "suspend_tenants",
+        "reactivate_tenants",
+        "reactivate_and_release",
+    ]
     list_display = [
         "short_name",
         "status_badge",

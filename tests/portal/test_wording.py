@@ -211,3 +211,9 @@ def test_it_rounds_uptime_down_never_up_to_a_full_hundred():
 def test_it_blames_nobody_for_a_reason_it_does_not_know():
     # A disconnect's reason comes from the page ("connection dropped"): maybe the phone's network.
     assert wording.reason_words("connection dropped") == "Something went wrong."
+
+
+def test_it_words_a_reactivation_as_what_happened():
+    from portal.wording import reason_words
+
+    assert reason_words("reactivated by staff@platform.test") == "Your account was switched back on."
