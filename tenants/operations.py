@@ -312,12 +312,14 @@ def _timeline(week_start: datetime, now: datetime) -> dict[uuid.UUID, list[tuple
     return by_tenant
 
 
-def _hourly_messages(now: datetime) -> list[HourCount]:
+def hourly_messages(now: datetime, tenant: Tenant | None = None) -> list[HourCount]:
+    """Messages per hour over the chart's hours, zeros included: all tenants', or one's."""
     first_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) - timedelta(
         hours=CHART_HOURS - 1
     )
+    messages = MessageLog.objects.all() if tenant is None else MessageLog.objects.filter(tenant=tenant)
     rows = (
-        MessageLog.objects.filter(created_at__gte=first_hour, created_at__lte=now)
+        messages.filter(created_at__gte=first_hour, created_at__lte=now)
         .annotate(hour=TruncHour("created_at"))
         .values("hour", "direction")
         .annotate(n=Count("id"))
@@ -390,7 +392,7 @@ def operations_overview(*, now: datetime | None = None) -> OperationsOverview:
         now=now,
         tenants=overviews,
         workers_by_status=workers_by_status,
-        hourly_messages=_hourly_messages(now),
+        hourly_messages=hourly_messages(now),
         recent_errors=recent_errors(),
     )
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
-from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
-from tenants.operations import CHART_HOURS, HourCount, hour_buckets
+from tenants.operations import HourCount, hourly_messages
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -203,18 +202,7 @@ def message_counts(*, tenant: Tenant, today_start: datetime, week_start: datetim
 
 def tenant_hourly_messages(*, tenant: Tenant, now: datetime) -> list[HourCount]:
     """The tenant's messages per hour over the admin chart's hours, zeros included."""
-    first_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) - timedelta(
-        hours=CHART_HOURS - 1
-    )
-    rows = (
-        MessageLog.objects.filter(tenant=tenant, created_at__gte=first_hour, created_at__lte=now)
-        .annotate(hour=TruncHour("created_at"))
-        .values("hour", "direction")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("hour", "direction", "n")
-    )
-    return hour_buckets(rows, first_hour=first_hour)
+    return hourly_messages(now, tenant)
 
 
 @dataclass(frozen=True)

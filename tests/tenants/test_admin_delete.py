@@ -1,7 +1,6 @@
 """Deleting a tenant from the admin: what the confirmation names, and what goes on confirm."""
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.workers.conftest import (  # noqa: F401
     wait_until,
     worker_env,
 )
+from tests.workers.test_orchestration import alive
 from tests.workers.test_run_worker import current_qr
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
@@ -226,14 +226,6 @@ def test_it_refuses_staff_without_the_delete_permission(client, tenant, dirs):
 
 
 # --- With a worker running ---------------------------------------------------------------------
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.browser

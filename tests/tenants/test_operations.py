@@ -387,7 +387,7 @@ def test_it_draws_a_bar_per_hour_with_the_counts(client, staff_user, tenant):
 
     start = html.index('<svg id="messages-chart"')
     svg = html[start : html.index("</svg>", start)]
-    assert '<title id="chart-title">Messages per hour, last 24 hours</title>' in svg
+    assert '<title id="messages-chart-title">Messages per hour, last 24 hours</title>' in svg
     bars_in = re.findall(r'<rect class="bar-in" [^>]*data-count="(\d+)"><title>([^<]*)</title>', svg)
     bars_out = re.findall(r'<rect class="bar-out" [^>]*data-count="(\d+)"><title>([^<]*)</title>', svg)
     assert len(bars_in) == len(bars_out) == 24
