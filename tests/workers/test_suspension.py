@@ -22,10 +22,10 @@ def test_it_says_when_supervisord_could_not_stop_the_worker(tenant, tmp_path):
 
 
 def test_it_holds_only_the_queued_messages_of_the_suspended_tenant(tenant, other_tenant):
-    queued, _ = outbound_enqueue(tenant=tenant, to_number="+15551230001", text="queued")
+    outbound_enqueue(tenant=tenant, to_number="+15551230001", text="queued")
     sent, _ = outbound_enqueue(tenant=tenant, to_number="+15551230001", text="sent")
     OutboundMessage.objects.filter(pk=sent.pk).update(status=OutboundMessage.Status.SENT)
-    elsewhere, _ = outbound_enqueue(tenant=other_tenant, to_number="+15551230001", text="other")
+    outbound_enqueue(tenant=other_tenant, to_number="+15551230001", text="other")
 
     assert suspension.tenant_suspend(tenant=tenant, by="staff").held == 1
     statuses = dict(OutboundMessage.objects.values_list("text", "status"))
