@@ -10,14 +10,14 @@ from tenants.models import WorkerEvent
 URL = reverse("portal:history")
 
 
-def record(tenant, kind, new, *, minutes_ago, reason="", old=""):
+def record(tenant, kind, new, *, minutes_ago, reason="", old="", now=None):
     WorkerEvent.objects.create(
         tenant=tenant,
         kind=kind,
         old_value=old,
         new_value=new,
         reason=reason,
-        created_at=timezone.now() - timedelta(minutes=minutes_ago),
+        created_at=(now or timezone.now()) - timedelta(minutes=minutes_ago),
     )
 
 
@@ -29,16 +29,18 @@ def test_it_says_no_data_yet_before_anything_happened(owner, tenant):
 def test_it_tells_the_session_story_in_plain_words_with_durations_and_uptime(owner, tenant):
     Kind = WorkerEvent.Kind
     WorkerEvent.objects.filter(tenant=tenant).delete()
-    record(tenant, Kind.SESSION_STATE, "CONNECTED", minutes_ago=600, reason="chat list shown")
+    now = timezone.now()  # one clock for the story, so the offline hour is exactly an hour
+    record(tenant, Kind.SESSION_STATE, "CONNECTED", minutes_ago=600, reason="chat list shown", now=now)
     record(
         tenant,
         Kind.SESSION_STATE,
         "PHONE_UNREACHABLE",
         minutes_ago=120,
         reason="WhatsApp is trying to reach the phone",
+        now=now,
     )
-    record(tenant, Kind.SESSION_STATE, "CONNECTED", minutes_ago=60, reason="phone reachable again")
-    record(tenant, Kind.QR_ISSUED, "1", minutes_ago=30)  # not part of the story
+    record(tenant, Kind.SESSION_STATE, "CONNECTED", minutes_ago=60, reason="phone reachable again", now=now)
+    record(tenant, Kind.QR_ISSUED, "1", minutes_ago=30, now=now)  # not part of the story
     body = owner.get(URL).content.decode()
     assert "Phone offline" in body and "for 1 h" in body
     assert "WhatsApp could not reach your phone." in body
