@@ -8,6 +8,7 @@ timeline, the logs and the metrics computed from them can never disagree.
 import logging
 import socket
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,16 +58,20 @@ def _transition(
     kind: str,
     reason: str,
     updates: dict[str, Any] | None = None,
+    unless: Collection[str] = (),
 ) -> Transition:
     """Set ``row.<field>`` to ``new`` (plus ``updates``) and record the change, if any.
 
     The row is re-read under a lock, so two writers racing on the same row each see the
-    value the other left, and a change is recorded exactly once.
+    value the other left, and a change is recorded exactly once. A row whose value is in
+    ``unless`` is left as it is (the transition's ``new`` is then its current value).
     """
     model = type(row)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=row.pk)
         old = getattr(locked, field)
+        if old in unless:
+            new, updates = old, None
         values = dict(updates or {})
         if old != new:
             values[field] = new
@@ -116,6 +121,21 @@ def tenant_create(*, name: str) -> Tenant:
 
 def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "") -> Transition:
     return _transition(tenant, field="status", new=status, kind=Kind.TENANT_STATUS, reason=reason)
+
+
+def tenant_mark_active(*, tenant: Tenant, reason: str) -> Transition:
+    """ACTIVE, as a worker's session connecting makes it; a suspended tenant stays suspended.
+
+    Checked under the row lock, so a suspension landing while the session connects wins.
+    """
+    return _transition(
+        tenant,
+        field="status",
+        new=Tenant.Status.ACTIVE,
+        kind=Kind.TENANT_STATUS,
+        reason=reason,
+        unless=(Tenant.Status.SUSPENDED,),
+    )
 
 
 def user_create_tenant_user(*, tenant: Tenant, email: str, password: str, name: str = "") -> User:
@@ -240,7 +260,7 @@ def worker_heartbeat(
     worker_set_status(worker=worker, status=WorkerProcess.Status.RUNNING, reason="heartbeat resumed")
     tenant = Tenant.objects.get(pk=worker.tenant_id)
     if tenant.status == Tenant.Status.ERROR and session.state == WhatsAppSession.State.CONNECTED:
-        tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE, reason="heartbeat resumed")
+        tenant_mark_active(tenant=tenant, reason="heartbeat resumed")
     return True
 
 

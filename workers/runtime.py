@@ -467,9 +467,9 @@ class Worker:
         tenant_services.worker_set_status(
             worker=self.worker, status=Status.RUNNING, reason="session connected"
         )
-        tenant_services.tenant_set_status(
-            tenant=self.tenant, status=Tenant.Status.ACTIVE, reason="session connected"
-        )
+        activated = tenant_services.tenant_mark_active(tenant=self.tenant, reason="session connected")
+        if activated.new == Tenant.Status.SUSPENDED:  # suspended while the session connected
+            raise StopWorker("stopped: the tenant was suspended", EXIT_OK)
         self.log.info("session ready", extra={"event": "ready"})
         self._next_heartbeat = 0.0
 

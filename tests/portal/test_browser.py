@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
@@ -26,7 +27,11 @@ PASSWORD = "correct horse battery"
 
 
 def wait(driver: webdriver.Chrome, timeout: float = 10) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+    # The live page swaps its parts in place: an element read just as it is replaced is
+    # looked up again on the next poll rather than failing the wait.
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+    )
 
 
 def flash(driver: webdriver.Chrome) -> str:
