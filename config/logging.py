@@ -2,7 +2,7 @@
 
 JSON lines for machines (LOG_FORMAT=json), a readable line for a person at a terminal
 (LOG_FORMAT=pretty). Both carry the structured fields passed in ``extra``. The per-tenant
-files are added by ``tenants.logs.tenant_logger``; they are always JSON.
+files are added by ``tenants.logs.handler.tenant_logger``; they are always JSON.
 """
 
 import logging

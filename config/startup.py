@@ -6,7 +6,7 @@ import sys
 from django.core import checks
 from django.core.management.base import BaseCommand
 
-from tenants.checks import ENVIRONMENT
+from config.checks import ENVIRONMENT
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import api
-from tenants import admin_views, health, metrics
+from config import api, health, metrics
+from tenants.admin import dashboard, logs_page
 from tenants.password_reset import StaffPasswordResetForm
 
 admin.site.site_header = "WhatsApp platform operations"
@@ -12,8 +12,8 @@ admin.site.site_title = "WhatsApp platform"
 admin.site.index_title = "Tenants, workers and sessions"
 
 urlpatterns = [
-    path("admin/operations/", admin_views.operations, name="admin-operations"),
-    path("admin/tenants/tenant/<uuid:tenant_id>/logs/", admin_views.tenant_logs, name="admin-tenant-logs"),
+    path("admin/operations/", dashboard.operations, name="admin-operations"),
+    path("admin/tenants/tenant/<uuid:tenant_id>/logs/", logs_page.tenant_logs, name="admin-tenant-logs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
@@ -33,8 +33,8 @@ urlpatterns = [
     ),
     path("admin/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
-    path("api/portal/", include("portal.api_urls")),
-    path("api/admin/", include("tenants.api_urls")),
+    path("api/portal/", include("portal.api.urls")),
+    path("api/admin/", include("tenants.admin.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

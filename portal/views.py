@@ -23,11 +23,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import services, wording
 from portal.access import tenant_required
 from portal.forms import ApiKeyForm, ReplyRuleForm, SendForm, SetupRequestForm
-from tenants.admin_views import message_chart
 from tenants.api_keys import api_key_create, api_key_revoke
+from tenants.charts import message_chart
 from tenants.formatting import humanize_age
+from tenants.history import DAY, WEEK, state_at, stop_words
 from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, WorkerEvent, WorkerProcess
-from tenants.operations import DAY, WEEK, state_at, stop_words
 from tenants.selectors import (
     BadPageRequest,
     latest_conversations,

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from tenants.admin_views import percent
+from tenants.formatting import percent
+from tenants.history import NO_SCAN_WORDS, QR_NOT_SCANNED, uptime_from_events
 from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
-from tenants.operations import NO_SCAN_WORDS, QR_NOT_SCANNED, uptime_from_events
 
 State = WhatsAppSession.State
 Status = WorkerProcess.Status
@@ -420,7 +420,7 @@ def uptime_strip(
 ) -> UptimeStrip | None:
     """The session's states from ``start`` to ``now`` as segments of a strip, and the share connected.
 
-    Read as ``tenants.operations.uptime_from_events`` reads it (``before``: the state before
+    Read as ``tenants.history.uptime_from_events`` reads it (``before``: the state before
     ``start``; ``changes``: (time, state) from it, oldest first), so the number is the admin's;
     time before the first recorded state is not drawn and doesn't count. None: no data yet.
     """

@@ -6,4 +6,4 @@ class TenantsConfig(AppConfig):
     name = "tenants"
 
     def ready(self) -> None:
-        from tenants import checks  # noqa: F401  (registers the startup checks)
+        from config import checks  # noqa: F401  (registers the startup checks)

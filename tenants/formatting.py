@@ -1,5 +1,7 @@
-"""How ages and states read to a person, shared by the admin and the portal."""
+"""How ages, durations and shares read to a person: the only such formatting, for the admin and
+the portal alike."""
 
+import math
 from datetime import timedelta
 
 
@@ -15,3 +17,14 @@ def humanize_age(age: timedelta | None) -> str:
     if seconds < 2 * 86400:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86400} d ago"
+
+
+def percent(share: float | None) -> str:
+    if share is None:
+        return "no data"
+    # Rounded down: 99.96 % of a day is not "100.0 %", which would read as no outage at all.
+    return f"{math.floor(share * 1000) / 10:.1f} %"
+
+
+def duration(value: timedelta) -> str:
+    return humanize_age(value).removesuffix(" ago")

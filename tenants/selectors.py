@@ -7,14 +7,17 @@ grow with how deep it is, unlike OFFSET, and rows arriving meanwhile never shift
 import base64
 import binascii
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
-from tenants.operations import HourCount, hourly_messages
+from tenants.history import uptime_from_events
+from tenants.models import MessageLog, Tenant, WorkerEvent, WorkerProcess
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -112,23 +115,60 @@ def session_uptime(*, tenant: Tenant, window: timedelta, now: datetime | None = 
     """The share of ``window`` the session was CONNECTED, from the timeline; None if no data."""
     now = now or timezone.now()
     start = now - window
-    states = WorkerEvent.objects.filter(tenant=tenant, kind=WorkerEvent.Kind.SESSION_STATE)
-    before = states.filter(created_at__lt=start).order_by("-created_at", "-id").first()
-    changes = list(states.filter(created_at__gte=start).order_by("created_at", "id"))
-    if before is None and not changes:
-        return None
-    # Before the first recorded state the session did not exist: that time doesn't count.
-    current = before.new_value if before else None
-    since = start if before else changes[0].created_at
-    connected = timedelta()
-    for event in changes:
-        if current == WhatsAppSession.State.CONNECTED:
-            connected += event.created_at - since
-        current, since = event.new_value, event.created_at
-    if current == WhatsAppSession.State.CONNECTED:
-        connected += now - since
-    observed = now - (start if before else changes[0].created_at)
-    return connected / observed if observed > timedelta() else None
+    before, changes = session_states_since(tenant=tenant, start=start, now=now)
+    return uptime_from_events(before, changes, start, now)
+
+
+# --- Messages per hour: the admin's chart and the portal's -------------------------------------
+
+CHART_HOURS = 24
+
+
+@dataclass(frozen=True)
+class HourCount:
+    hour: datetime  # the start of the hour
+    incoming: int
+    outgoing: int
+
+
+
+def hour_buckets(
+    counts: Iterable[tuple[datetime, str, int]], *, first_hour: datetime, hours: int = CHART_HOURS
+) -> list[HourCount]:
+    """One entry per hour from ``first_hour``, zeros included, from (hour, direction, count) rows."""
+    by_hour: dict[datetime, dict[str, int]] = defaultdict(dict)
+    for hour, direction, count in counts:
+        by_hour[hour][direction] = count
+    buckets = []
+    for offset in range(hours):
+        hour = first_hour + timedelta(hours=offset)
+        found = by_hour.get(hour, {})
+        buckets.append(
+            HourCount(
+                hour=hour,
+                incoming=found.get(MessageLog.Direction.IN, 0),
+                outgoing=found.get(MessageLog.Direction.OUT, 0),
+            )
+        )
+    return buckets
+
+
+
+def hourly_messages(now: datetime, tenant: Tenant | None = None) -> list[HourCount]:
+    """Messages per hour over the chart's hours, zeros included: all tenants', or one's."""
+    first_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) - timedelta(
+        hours=CHART_HOURS - 1
+    )
+    messages = MessageLog.objects.all() if tenant is None else MessageLog.objects.filter(tenant=tenant)
+    rows = (
+        messages.filter(created_at__gte=first_hour, created_at__lte=now)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "direction")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("hour", "direction", "n")
+    )
+    return hour_buckets(rows, first_hour=first_hour)
 
 
 # --- The portal's dashboard and history ------------------------------------------------------
@@ -156,7 +196,7 @@ def worker_last_problem(*, worker: WorkerProcess) -> WorkerEvent | None:
 
 
 def worker_last_stop_reason(*, tenant: Tenant) -> str:
-    """Why the worker last stopped (what ``tenants.operations.stop_words`` reads); "" if never."""
+    """Why the worker last stopped (what ``tenants.history.stop_words`` reads); "" if never."""
     stops = WorkerEvent.objects.filter(
         tenant=tenant, kind=WorkerEvent.Kind.WORKER_STATUS, new_value=WorkerProcess.Status.STOPPED
     )
@@ -168,7 +208,7 @@ def session_states_since(
 ) -> tuple[str | None, list[tuple[datetime, str]]]:
     """The state recorded last before ``start`` (None: none was) and the changes from ``start``.
 
-    Changes are (time, new state), oldest first: what ``tenants.operations.uptime_from_events``
+    Changes are (time, new state), oldest first: what ``tenants.history.uptime_from_events``
     and ``state_at`` read, so the portal's uptime is the admin's.
     """
     states = WorkerEvent.objects.filter(tenant=tenant, kind=WorkerEvent.Kind.SESSION_STATE)

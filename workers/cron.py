@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from config.startup import validate_environment_or_exit
-from tenants import retention
+from workers import retention
 from workers.periodic import run_checks
 
 

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
-from tenants.logs import close_tenant_log, rotated_logs, tenant_log_path
+from tenants.logs.files import rotated_logs, tenant_log_path
+from tenants.logs.handler import close_tenant_log
 from tenants.models import (
     Alert,
     Incident,

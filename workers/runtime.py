@@ -28,7 +28,7 @@ from django.utils import timezone
 from config.logging import mask_message_id
 from config.outage import DATABASE_DOWN, describe
 from tenants import services as tenant_services
-from tenants.logs import tenant_file_handler
+from tenants.logs.handler import tenant_file_handler
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
 from workers import services
 from workers.procinfo import tree_cpu_seconds, tree_pss_mib

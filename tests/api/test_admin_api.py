@@ -7,7 +7,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from tenants import services
-from tenants.logs import tenant_log_path
+from tenants.logs.files import tenant_log_path
 from tenants.models import SetupRequest, Tenant
 
 BASE = "/api/admin"

@@ -165,7 +165,7 @@ def test_a_tenant_never_reaches_another_tenants_data(client, own, tenant, other_
 
 
 def test_validation_errors_from_services_are_400s(client, own, monkeypatch):
-    from portal import api
+    from portal.api import views as api
 
     def refuse(**kwargs):
         raise ValidationError("A user can only ask for setup of their own tenant.")

@@ -50,7 +50,8 @@ def whole_file_tail(path: Path, lines: int) -> list[dict]:
 
 
 def bench_tail() -> None:
-    from tenants.logfiles import LineFilter, tail
+    from tenants.logs.query import LineFilter
+    from tenants.logs.reader import tail
 
     size = int(os.environ.get("BENCH_LOG_BYTES", str(1024**3)))
     with tempfile.TemporaryDirectory() as directory:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tenants import services
-from tenants.logs import tenant_log_path
+from tenants.logs.files import tenant_log_path
 from workers.models import ReplyRule
 
 PAYLOAD = "<script>alert('pwned')</script>"

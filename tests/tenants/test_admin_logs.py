@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from tenants.logs.files import tenant_log_files
 from tenants.models import Tenant
-from tenants.operations import tenant_log_files
 
 
 def url(tenant_id: uuid.UUID, **params: str) -> str:

@@ -5,13 +5,8 @@ import uuid
 import pytest
 
 from tenants import services
-from tenants.logs import (
-    InvalidTenantId,
-    close_tenant_log,
-    tenant_file_handler,
-    tenant_log_path,
-    tenant_logger,
-)
+from tenants.logs.files import InvalidTenantId, tenant_log_path
+from tenants.logs.handler import close_tenant_log, tenant_file_handler, tenant_logger
 
 
 @pytest.fixture(autouse=True)

@@ -10,21 +10,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenants import services
-from tenants.models import MessageLog, Tenant, WorkerEvent, WorkerProcess
-from tenants.operations import (
+from tenants.admin.overview import (
     ATTENTION_ERROR,
     ATTENTION_NO_SCAN,
     ATTENTION_NONE,
     ATTENTION_SESSION,
     ATTENTION_STALE,
     attention,
-    hour_buckets,
     operations_overview,
-    recovery_from_events,
-    state_at,
-    uptime_from_events,
 )
-from tenants.selectors import session_uptime
+from tenants.history import recovery_from_events, state_at, uptime_from_events
+from tenants.models import MessageLog, Tenant, WorkerEvent, WorkerProcess
+from tenants.selectors import hour_buckets, session_uptime
 
 URL = "/admin/operations/"
 DAY, WEEK = timedelta(hours=24), timedelta(days=7)

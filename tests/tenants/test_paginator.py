@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 
 from tenants import services
-from tenants.admin import LargeTablePaginator
+from tenants.admin.registrations import LargeTablePaginator
 from tenants.models import MessageLog
 
 pytestmark = pytest.mark.postgres

@@ -66,7 +66,7 @@ def test_it_refuses_nonsense(db, args):
 def test_two_purges_at_once_delete_each_row_once():
     tenant = services.tenant_create(name="Old Bakery")
     aged_messages(tenant, old=200, new=10)
-    from tenants.retention import message_logs_purge
+    from workers.retention import message_logs_purge
 
     results, barrier = [], threading.Barrier(2)
 

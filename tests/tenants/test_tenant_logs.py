@@ -13,14 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tenants import services
-from tenants.logs import (
-    close_tenant_log,
-    delete_expired_logs,
-    rotated_logs,
-    tenant_file_handler,
-    tenant_log_path,
-    tenant_logger,
-)
+from tenants.logs.files import delete_expired_logs, rotated_logs, tenant_log_path
+from tenants.logs.handler import close_tenant_log, tenant_file_handler, tenant_logger
 from tests.conftest import PROJECT_DIR, database_url
 from tests.workers.conftest import wait_until
 
@@ -76,8 +70,8 @@ def test_it_reads_across_rotated_files(tenant, log_file, settings, capsys):
         (["9d3c2f4e-0000-4000-8000-000000000000"], "no tenant with id"),
         (["{tenant}", "--since", "yesterday"], "--since: an age like 15m"),
         (["{tenant}", "--since", "99999999999h"], "--since: at most 366d"),
-        (["{tenant}", "-n", "0"], "-n must be 1 or more; got 0"),
-        (["{tenant}", "-n", "-3"], "-n must be 1 or more; got -3"),
+        (["{tenant}", "-n", "0"], "-n: must be 1 or more; got 0"),
+        (["{tenant}", "-n", "-3"], "-n: must be 1 or more; got -3"),
     ],
 )
 def test_it_names_bad_arguments(tenant, log_file, args, message):

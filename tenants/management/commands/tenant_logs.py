@@ -6,23 +6,27 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from config.logging import extra_field_names
-from tenants.logfiles import LEVELS, BadSince, LineFilter, follow, parse_since, tail
-from tenants.logs import InvalidTenantId, parse_tenant_id, rotated_logs, tenant_log_path
+from tenants.logs.files import InvalidTenantId, parse_tenant_id, tenant_log_path
+from tenants.logs.query import (
+    DEFAULT_LINES,
+    LEVELS,
+    MAX_LINES,
+    SINCE_HELP,
+    BadLogQuery,
+    LineFilter,
+    parse_log_query,
+)
+from tenants.logs.reader import follow, tenant_log_tail
 from tenants.models import Tenant
 
-
-def parse_since_option(value: str) -> datetime:
-    try:
-        return parse_since(value, timezone.now())
-    except BadSince as exc:
-        raise CommandError(f"--since: {exc}; got {value[:40]!r}") from exc
+# The options that name each of the query's fields, for errors.
+OPTIONS = {"lines": "-n", "level": "--level", "since": "--since", "q": "--grep"}
 
 
 def pretty(record: dict) -> str:
@@ -40,9 +44,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("tenant", help="the tenant's id (a UUID)")
-        parser.add_argument("-n", "--lines", type=int, default=200)
+        parser.add_argument("-n", "--lines", type=int, default=DEFAULT_LINES, help=f"1 to {MAX_LINES}")
         parser.add_argument("--level", choices=list(LEVELS), type=str.upper, help="this level and above")
-        parser.add_argument("--since", help="an age (15m, 1h, 2d) or an ISO time")
+        parser.add_argument("--since", help=SINCE_HELP)
         parser.add_argument("--grep", default="", help="only lines containing this text")
         parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
         parser.add_argument("--json", action="store_true", help="print the raw JSON lines")
@@ -54,24 +58,28 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if not Tenant.objects.filter(pk=tenant_id).exists():
             raise CommandError(f"no tenant with id {tenant_id}")
-        if options["lines"] < 1:
-            raise CommandError(f"-n must be 1 or more; got {options['lines']}")
-        line_filter = LineFilter(
-            min_level=LEVELS.get(options["level"] or "", 0),
-            since=parse_since_option(options["since"]) if options["since"] else None,
-            grep=options["grep"],
-        )
+        try:
+            query = parse_log_query(
+                now=timezone.now(),
+                lines=options["lines"],
+                level=options["level"],
+                since=options["since"],
+                grep=options["grep"],
+            )
+        except BadLogQuery as exc:
+            got = f"; got {options['since'][:40]!r}" if exc.field == "since" else ""
+            raise CommandError(f"{OPTIONS[exc.field]}: {exc.problem}{got}") from exc
+        log = tenant_log_tail(tenant_id=tenant_id, query=query)
         path = tenant_log_path(tenant_id)
-        files = [path, *rotated_logs(path)]
-        if not any(file.exists() for file in files):
+        if not log.files:
             if not options["follow"]:
                 raise CommandError(f"no log yet: {path} does not exist (has the worker ever run?)")
             self.stderr.write(f"no log yet: waiting for {path}")
         write = self._writer(as_json=options["json"])
-        for record in tail(files, lines=options["lines"], line_filter=line_filter):
+        for record in log.records:
             write(record)
         if options["follow"]:
-            self._follow(path, line_filter, write)
+            self._follow(path, query.filter, write)
 
     def _writer(self, *, as_json: bool) -> Callable[[dict], None]:
         def write(record: dict) -> None:

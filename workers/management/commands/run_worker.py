@@ -16,7 +16,8 @@ from django.core.management.base import CommandParser
 from django.db import connections
 
 from config.startup import PlatformCommand
-from tenants.logs import InvalidTenantId, parse_tenant_id, tenant_logger
+from tenants.logs.files import InvalidTenantId, parse_tenant_id
+from tenants.logs.handler import tenant_logger
 from tenants.models import Tenant
 from workers.runtime import Worker, WorkerConfig
 from workers.whatsapp.client import WhatsAppClient

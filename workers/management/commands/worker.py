@@ -6,7 +6,7 @@ from dataclasses import asdict
 from django.core.management.base import CommandError, CommandParser
 
 from config.startup import PlatformCommand
-from tenants.logs import InvalidTenantId, parse_tenant_id
+from tenants.logs.files import InvalidTenantId, parse_tenant_id
 from tenants.models import Tenant
 from workers import orchestration
 

@@ -25,8 +25,10 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from tenants import services
+from tenants.admin.overview import last_stop_reason
 from tenants.api_keys import api_key_revoke
 from tenants.formatting import humanize_age
+from tenants.history import stop_words, worker_words
 from tenants.models import (
     MessageLog,
     SetupRequest,
@@ -37,7 +39,6 @@ from tenants.models import (
     WorkerEvent,
     WorkerProcess,
 )
-from tenants.operations import last_stop_reason, stop_words, worker_words
 from tenants.throttle import ThrottledLoginMixin
 from workers import deletion, orchestration, suspension
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django.core.management.base import CommandError, CommandParser
 
 from config.startup import PlatformCommand
-from tenants.retention import PurgeResult
+from workers.retention import PurgeResult
 
 
 class PurgeCommand(PlatformCommand):

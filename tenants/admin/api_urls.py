@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from tenants import api
+from tenants.admin import api
 
 urlpatterns = [
     path("tenants", api.TenantsView.as_view(), name="admin-api-tenants"),

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tenants.admin import (
+from tenants.admin.registrations import (
     LIST_NAME,
     LargeTablePaginator,
     ReadOnlyAdmin,

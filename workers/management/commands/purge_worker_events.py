@@ -1,5 +1,5 @@
-from tenants.management.commands._purge import PurgeCommand
-from tenants.retention import worker_events_purge
+from workers.management.commands._purge import PurgeCommand
+from workers.retention import worker_events_purge
 
 
 class Command(PurgeCommand):

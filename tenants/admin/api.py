@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api import PAGE_PARAMETERS, message_page_response
+from portal.api.views import PAGE_PARAMETERS, message_page_response
 from tenants import selectors, services
-from tenants.logfiles import LEVELS, BadSince, LineFilter, parse_since, tail
-from tenants.logs import rotated_logs, tenant_log_path
+from tenants.logs.query import DEFAULT_LINES, LEVELS, MAX_LINES, SINCE_HELP, BadLogQuery, parse_log_query
+from tenants.logs.reader import tenant_log_tail
 from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
 from workers import orchestration, suspension
 
@@ -253,10 +253,12 @@ class TenantLogFileView(StaffAPIView):
     @extend_schema(
         summary="The tenant's log file: its last lines, parsed, read from the end",
         parameters=[
-            OpenApiParameter("lines", OpenApiTypes.INT, description="1 to 5000 (default 200)"),
+            OpenApiParameter(
+                "lines", OpenApiTypes.INT, description=f"1 to {MAX_LINES} (default {DEFAULT_LINES})"
+            ),
             OpenApiParameter("level", OpenApiTypes.STR, enum=list(LEVELS)),
             OpenApiParameter(
-                "since", OpenApiTypes.STR, description="an ISO time, or an age like 15m, 1h, 2d"
+                "since", OpenApiTypes.STR, description=SINCE_HELP
             ),
             OpenApiParameter("q", OpenApiTypes.STR, description="text the line must contain"),
         ],
@@ -272,27 +274,17 @@ class TenantLogFileView(StaffAPIView):
     def get(self, request: Request, tenant_id: uuid.UUID) -> Response:
         tenant = self.get_tenant(tenant_id)
         params = request.query_params
-        lines = params.get("lines", "200")
-        if not lines.isdigit() or not 1 <= int(lines) <= 5000:
-            return Response({"detail": "lines: a whole number from 1 to 5000"}, status=400)
-        level = params.get("level", "").upper()
-        if level and level not in LEVELS:
-            return Response({"detail": f"level: one of {', '.join(LEVELS)}"}, status=400)
-        since = None
-        if params.get("since"):
-            try:
-                since = parse_since(params["since"], timezone.now())
-            except BadSince as exc:
-                return Response({"detail": f"since: {exc}"}, status=400)
-        path = tenant_log_path(tenant.id)
-        found = tail(
-            [path, *rotated_logs(path)],
-            lines=int(lines),
-            line_filter=LineFilter(
-                min_level=LEVELS.get(level, 0), since=since, grep=params.get("q", "")[:200]
-            ),
-        )
-        return Response({"lines": found})
+        try:
+            query = parse_log_query(
+                now=timezone.now(),
+                lines=params.get("lines"),
+                level=params.get("level"),
+                since=params.get("since"),
+                grep=params.get("q"),
+            )
+        except BadLogQuery as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response({"lines": tenant_log_tail(tenant_id=tenant.id, query=query).records})
 
 
 class TenantTimelineView(StaffAPIView):

@@ -8,68 +8,19 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from tenants.logs.files import tenant_log_files
+from tenants.logs.query import LineFilter, LogQuery
 
 logger = logging.getLogger(__name__)
 
 BLOCK = 64 * 1024
-LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
-
-
-@dataclass(frozen=True)
-class LineFilter:
-    min_level: int = 0
-    since: datetime | None = None
-    grep: str = ""
-
-    def accepts(self, record: dict) -> bool:
-        if LEVELS.get(str(record.get("level", "")).upper(), 0) < self.min_level:
-            return False
-        return not self.grep or self.grep.lower() in json.dumps(record, ensure_ascii=False).lower()
-
-
-AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# Older lines are asked for by leaving "since" out: a bound keeps every age a real date.
-MAX_AGE = timedelta(days=366)
-SINCE_HELP = "an age like 15m, 1h, 2d (at most 366d) or an ISO time with a zone"
-
-
-class BadSince(ValueError):
-    """A "since" value that names no time; the message says what would."""
-
-
-def parse_age(value: str) -> timedelta | None:
-    """``90s``, ``15m``, ``1h``, ``2d``; None for anything else. Past MAX_AGE it is MAX_AGE
-    plus a second, so callers can refuse it without the number overflowing a date."""
-    if len(value) >= 2 and value[:-1].isdigit() and value[-1] in AGE_UNITS:
-        seconds = int(value[:-1]) * AGE_UNITS[value[-1]]
-        return timedelta(seconds=min(seconds, int(MAX_AGE.total_seconds()) + 1))
-    return None
-
-
-def parse_since(value: str, now: datetime) -> datetime:
-    """An age before ``now`` (``15m``, ``1h``, ``2d``) or an ISO time with a zone.
-
-    Raises BadSince naming what is accepted: the one rule for the API and ``tenant_logs``.
-    """
-    age = parse_age(value)
-    if age is not None:
-        if age > MAX_AGE:
-            raise BadSince(f"at most {MAX_AGE.days}d; leave it out for all lines")
-        return now - age
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadSince(SINCE_HELP) from None
-    if moment.tzinfo is None:
-        raise BadSince(SINCE_HELP)
-    return moment
-
-
 def record_time(record: dict) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(record.get("timestamp", "")).replace("Z", "+00:00"))
@@ -190,3 +141,17 @@ def _open_when_there(path: Path, stop: threading.Event, poll_seconds: float) -> 
         except FileNotFoundError:
             stop.wait(poll_seconds)
     return None
+
+
+@dataclass(frozen=True)
+class TenantLog:
+    files: list[Path]  # those that exist, in the order read
+    records: list[dict]  # oldest first
+
+
+def tenant_log_tail(*, tenant_id: uuid.UUID, query: LogQuery) -> TenantLog:
+    """What the admin page, the staff API and ``tenant_logs`` show: the query's last lines
+    across the tenant's current and rotated files, and which of those files exist."""
+    paths = tenant_log_files(tenant_id)
+    records = tail(paths, lines=query.lines, line_filter=query.filter)
+    return TenantLog(files=[path for path in paths if path.exists()], records=records)

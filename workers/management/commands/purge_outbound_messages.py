@@ -1,5 +1,5 @@
-from tenants.management.commands._purge import PurgeCommand
-from tenants.retention import outbound_messages_purge
+from workers.management.commands._purge import PurgeCommand
+from workers.retention import outbound_messages_purge
 
 
 class Command(PurgeCommand):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import api
+from portal.api import views as api
 
 urlpatterns = [
     path("tenant/current", api.CurrentTenantView.as_view(), name="portal-api-current"),

@@ -1,4 +1,4 @@
-"""Tenant-scoped log files: ``LOG_DIR/<tenant_id>.log``, one JSON object per line.
+"""The tenant's log handler: every record that carries a ``tenant_id`` goes to that tenant's file.
 
 A tenant's file handler sits on the root logger and takes every record of the process that
 carries that ``tenant_id``, whichever module logged it: the worker's own lines and the
@@ -9,7 +9,6 @@ import logging
 import logging.handlers
 import os
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +16,8 @@ from pathlib import Path
 from django.conf import settings
 
 from config.logging import JsonLineFormatter
+from tenants.logs.files import InvalidTenantId, delete_expired_logs, parse_tenant_id, tenant_log_path
 from tenants.models import Tenant
-
-
-class InvalidTenantId(ValueError):
-    """A tenant id that is not a UUID of an existing tenant (so it can't name a file)."""
 
 
 class TenantLogAdapter(logging.LoggerAdapter):
@@ -78,31 +74,6 @@ class TenantFileHandler(logging.handlers.RotatingFileHandler):
             base.rename(base.with_name(f"{base.name}.{stamp}"))
         delete_expired_logs(base)
         self.stream = self._open()
-
-
-def rotated_logs(path: Path) -> list[Path]:
-    """A log file's rotated copies, newest first (their names end in a sortable UTC time)."""
-    return sorted(path.parent.glob(f"{path.name}.*"), reverse=True)
-
-
-def delete_expired_logs(path: Path) -> int:
-    cutoff = time.time() - settings.LOG_RETENTION_DAYS * 86400
-    expired = [old for old in rotated_logs(path) if old.stat().st_mtime < cutoff]
-    for old in expired:
-        old.unlink(missing_ok=True)
-    return len(expired)
-
-
-def parse_tenant_id(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise InvalidTenantId(f"{str(value)[:80]!r} is not a tenant id (a UUID)") from None
-
-
-def tenant_log_path(tenant_id: uuid.UUID) -> Path:
-    # The name is built from a parsed UUID, so it can never leave LOG_DIR.
-    return Path(settings.LOG_DIR) / f"{tenant_id}.log"
 
 
 def tenant_file_handler(tenant_id: uuid.UUID) -> TenantFileHandler | None:

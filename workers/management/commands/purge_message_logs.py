@@ -1,5 +1,5 @@
-from tenants.management.commands._purge import PurgeCommand
-from tenants.retention import message_logs_purge
+from workers.management.commands._purge import PurgeCommand
+from workers.retention import message_logs_purge
 
 
 class Command(PurgeCommand):

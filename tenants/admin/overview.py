@@ -1,30 +1,34 @@
-"""The staff's operational reads: the fleet dashboard and a tenant's log files.
+"""The operations dashboard's one read: every tenant's health, most urgent first.
 
-The dashboard covers every tenant with a fixed number of queries, whatever their number:
-tenants with their worker and session (plus each one's last session state before the
-window, as a correlated subquery), the timeline events of the window, the recent errors and
-the hourly message counts. Uptime, restarts and recovery times are then computed in Python
-by the pure functions below, which follow ``tenants.selectors.session_uptime``'s rules.
+It covers every tenant with a fixed number of queries, whatever their number: tenants with
+their worker and session (plus each one's last session state before the window, as a
+correlated subquery), the timeline events of the window, the recent errors and the hourly
+message counts. Uptime, restarts and recovery times then come from ``tenants.history``'s
+rules, the ones the portal uses for one tenant.
 """
 
 import logging
-import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, Count, Func, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncHour
+from django.db.models import CharField, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from tenants.logfiles import LineFilter, tail
-from tenants.logs import rotated_logs, tenant_log_path
-from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.history import (
+    DAY,
+    WEEK,
+    Recovery,
+    recovery_from_events,
+    state_at,
+    stop_words,
+    uptime_from_events,
+)
+from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.selectors import HourCount, hourly_messages
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +36,6 @@ Kind = WorkerEvent.Kind
 State = WhatsAppSession.State
 WorkerStatus = WorkerProcess.Status
 
-DAY = timedelta(hours=24)
-WEEK = timedelta(days=7)
-CHART_HOURS = 24
 RECENT_ERRORS = 20
 
 # Session states that need a look even while the worker runs (the dashboard's second group).
@@ -51,22 +52,6 @@ TROUBLED_STATES = frozenset(
 
 # Why a tile is near the top; the rank is its position in the ordering.
 ATTENTION_ERROR, ATTENTION_SESSION, ATTENTION_STALE, ATTENTION_NO_SCAN, ATTENTION_NONE = 0, 1, 2, 3, 4
-
-# How the worker's reason begins when it stopped because nobody scanned its QR codes
-# (workers/runtime.py): a stop that waits for a person, unlike one staff asked for.
-QR_NOT_SCANNED = "QR code not scanned"
-NO_SCAN_WORDS = "No code was scanned in time"
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """A worker's failures over a window: transitions into ERROR, and how long they lasted."""
-
-    failures: int
-    recovered: int  # failures that ended with the worker RUNNING again inside the window
-    mean_time_to_recover: timedelta | None
-    down_since: datetime | None  # set while the last failure has not recovered yet
-
 
 @dataclass(frozen=True)
 class TenantOverview:
@@ -85,112 +70,12 @@ class TenantOverview:
 
 
 @dataclass(frozen=True)
-class HourCount:
-    hour: datetime  # the start of the hour
-    incoming: int
-    outgoing: int
-
-
-@dataclass(frozen=True)
 class OperationsOverview:
     now: datetime
     tenants: list[TenantOverview]  # most urgent first
     workers_by_status: dict[str, int]
     hourly_messages: list[HourCount]
     recent_errors: list[WorkerEvent]  # each with its tenant's name loaded
-
-
-# --- Pure functions --------------------------------------------------------------------------
-
-
-def state_at(
-    before_state: str | None, events: Sequence[tuple[datetime, str]], start: datetime
-) -> tuple[str | None, list[tuple[datetime, str]]]:
-    """Split a window's events at ``start``: the state just before it, and the events from it.
-
-    ``before_state`` is the state before the first of ``events``; events are oldest first.
-    """
-    state = before_state
-    for index, (moment, value) in enumerate(events):
-        if moment >= start:
-            return state, list(events[index:])
-        state = value
-    return state, []
-
-
-def uptime_from_events(
-    before_state: str | None,
-    events: Sequence[tuple[datetime, str]],
-    start: datetime,
-    now: datetime,
-) -> float | None:
-    """The share of ``start``..``now`` the session was CONNECTED; None if nothing is known.
-
-    ``before_state`` is the last state recorded before ``start`` (None: none was), and
-    ``events`` the (time, new state) changes from ``start`` on, oldest first. As in
-    ``session_uptime``, time before the first recorded state doesn't count.
-    """
-    if before_state is None and not events:
-        return None
-    current = before_state
-    since = start if before_state is not None else events[0][0]
-    observed_from = since
-    connected = timedelta()
-    for moment, value in events:
-        if current == State.CONNECTED:
-            connected += moment - since
-        current, since = value, moment
-    if current == State.CONNECTED:
-        connected += now - since
-    observed = now - observed_from
-    return connected / observed if observed > timedelta() else None
-
-
-def is_failure(kind: str, new_value: str) -> bool:
-    return kind == Kind.STALE_MARKED or (kind == Kind.WORKER_STATUS and new_value == WorkerStatus.ERROR)
-
-
-def is_recovery(kind: str, new_value: str) -> bool:
-    return kind == Kind.WORKER_STATUS and new_value == WorkerStatus.RUNNING
-
-
-def recovery_from_events(events: Iterable[tuple[datetime, str, str]]) -> Recovery:
-    """Failures and mean time to recover from (time, kind, new value) events, oldest first.
-
-    Every transition into ERROR counts as a failure; an outage runs from the first of them
-    until the worker is RUNNING again, so a worker that fails twice on its way back up is one
-    outage, measured once.
-    """
-    failures = 0
-    durations: list[timedelta] = []
-    down_since: datetime | None = None
-    for moment, kind, value in events:
-        if is_failure(kind, value):
-            failures += 1
-            down_since = down_since or moment
-        elif is_recovery(kind, value) and down_since is not None:
-            durations.append(moment - down_since)
-            down_since = None
-    mean = sum(durations, timedelta()) / len(durations) if durations else None
-    return Recovery(
-        failures=failures, recovered=len(durations), mean_time_to_recover=mean, down_since=down_since
-    )
-
-
-def stop_words(worker_status: str | None, stop_reason: str | None) -> str:
-    """Why a stopped worker waits for a person, in words, from its last stop's reason; or ""."""
-    if worker_status == WorkerStatus.STOPPED and (stop_reason or "").startswith(QR_NOT_SCANNED):
-        return NO_SCAN_WORDS
-    return ""
-
-
-def worker_words(worker_status: str | None, session_state: str | None) -> str:
-    """A worker's status in words: starting, it spends the whole QR phase waiting for a scan."""
-    if worker_status is None:
-        return "no worker"
-    if worker_status == WorkerStatus.STARTING and session_state == State.QR:
-        return State.QR.label
-    return WorkerStatus(worker_status).label
 
 
 def attention(
@@ -214,27 +99,6 @@ def attention(
     if stop_words(worker_status, stop_reason):
         return ATTENTION_NO_SCAN
     return ATTENTION_NONE
-
-
-def hour_buckets(
-    counts: Iterable[tuple[datetime, str, int]], *, first_hour: datetime, hours: int = CHART_HOURS
-) -> list[HourCount]:
-    """One entry per hour from ``first_hour``, zeros included, from (hour, direction, count) rows."""
-    by_hour: dict[datetime, dict[str, int]] = defaultdict(dict)
-    for hour, direction, count in counts:
-        by_hour[hour][direction] = count
-    buckets = []
-    for offset in range(hours):
-        hour = first_hour + timedelta(hours=offset)
-        found = by_hour.get(hour, {})
-        buckets.append(
-            HourCount(
-                hour=hour,
-                incoming=found.get(MessageLog.Direction.IN, 0),
-                outgoing=found.get(MessageLog.Direction.OUT, 0),
-            )
-        )
-    return buckets
 
 
 # --- Queries ---------------------------------------------------------------------------------
@@ -312,23 +176,6 @@ def _timeline(week_start: datetime, now: datetime) -> dict[uuid.UUID, list[tuple
     return by_tenant
 
 
-def hourly_messages(now: datetime, tenant: Tenant | None = None) -> list[HourCount]:
-    """Messages per hour over the chart's hours, zeros included: all tenants', or one's."""
-    first_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) - timedelta(
-        hours=CHART_HOURS - 1
-    )
-    messages = MessageLog.objects.all() if tenant is None else MessageLog.objects.filter(tenant=tenant)
-    rows = (
-        messages.filter(created_at__gte=first_hour, created_at__lte=now)
-        .annotate(hour=TruncHour("created_at"))
-        .values("hour", "direction")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("hour", "direction", "n")
-    )
-    return hour_buckets(rows, first_hour=first_hour)
-
-
 def recent_errors(limit: int = RECENT_ERRORS) -> list[WorkerEvent]:
     return list(
         WorkerEvent.objects.filter(
@@ -397,30 +244,3 @@ def operations_overview(*, now: datetime | None = None) -> OperationsOverview:
     )
 
 
-# --- A tenant's log files --------------------------------------------------------------------
-
-# ``<tenant_id>.log.20261129T145500`` (a fraction of a second may follow): the rotated copies.
-_ROTATED_SUFFIX = re.compile(r"\d{8}T\d{6}\d*")
-
-
-def tenant_log_files(tenant_id: uuid.UUID) -> list[Path]:
-    """The tenant's current log file, then its rotated copies newest first (as ``tail`` reads)."""
-    current = tenant_log_path(tenant_id)
-    prefix = f"{current.name}."
-    # Only the names rotation gives: a stray ``.bak`` or an editor's swap file is not the log.
-    rotated = [
-        path for path in rotated_logs(current) if _ROTATED_SUFFIX.fullmatch(path.name.removeprefix(prefix))
-    ]
-    return [current, *rotated]
-
-
-@dataclass(frozen=True)
-class TenantLog:
-    files: list[Path]  # those that exist, in the order read
-    records: list[dict]  # oldest first
-
-
-def tenant_log_tail(*, tenant_id: uuid.UUID, lines: int, line_filter: LineFilter) -> TenantLog:
-    paths = tenant_log_files(tenant_id)
-    records = tail(paths, lines=lines, line_filter=line_filter)
-    return TenantLog(files=[path for path in paths if path.exists()], records=records)

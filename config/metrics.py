@@ -19,8 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from config import health
 from config.addresses import address_in, client_address
-from tenants import health
 from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess
 from workers.models import OutboundMessage
 
