@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import BadRequest
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -24,7 +25,7 @@ MAX_PAGE_SIZE = 500
 MAX_QUERY_LENGTH = 100
 
 
-class BadPageRequest(ValueError):
+class BadPageRequest(BadRequest, ValueError):
     """A limit, cursor or filter that can't be used; the message says which and why."""
 
 

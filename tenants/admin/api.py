@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.views import PAGE_PARAMETERS, message_page_response
 from tenants import selectors, services
 from tenants.logs.query import DEFAULT_LINES, LEVELS, MAX_LINES, SINCE_HELP, BadLogQuery, parse_log_query
 from tenants.logs.reader import tenant_log_tail
+from tenants.message_pages import PAGE_PARAMETERS, message_page_response
 from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
 from workers import orchestration, suspension
 

@@ -1,0 +1,101 @@
+"""What the portal API reads and returns, as DRF serializers (the OpenAPI schema is built from them)."""
+
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+from tenants.models import SetupRequest, Tenant, User
+from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage
+
+
+class PortalTenantOut(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "status", "created_at"]
+
+
+class PortalUserOut(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "role"]
+
+
+class PortalSetupRequestOut(serializers.ModelSerializer):
+    class Meta:
+        model = SetupRequest
+        fields = ["id", "status", "notes", "created_at", "decided_at"]
+
+
+class OutboundOut(serializers.ModelSerializer):
+    class Meta:
+        model = OutboundMessage
+        fields = [
+            "id",
+            "to_number",
+            "text",
+            "status",
+            "attempts",
+            "last_error",
+            "wa_message_id",
+            "created_at",
+            "sent_at",
+        ]
+
+
+class OutboundIn(serializers.Serializer):
+    to = serializers.CharField(max_length=40, help_text="international number, e.g. +15551234567")
+    text = serializers.CharField(max_length=MAX_MESSAGE_LENGTH, trim_whitespace=False)
+
+
+class SetupRequestIn(serializers.Serializer):
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+StatusOut = inline_serializer(
+    "PortalStatus",
+    {
+        "tenant": PortalTenantOut(),
+        "worker": inline_serializer(
+            "PortalWorker",
+            {
+                "status": serializers.CharField(),
+                "last_error": serializers.CharField(
+                    help_text="the last problem in plain words (raw reasons can name hosts or exceptions)"
+                ),
+            },
+        ),
+        "session": inline_serializer(
+            "PortalSession",
+            {
+                "state": serializers.CharField(),
+                "state_label": serializers.CharField(),
+                "state_changed_at": serializers.DateTimeField(),
+                "heartbeat_age_seconds": serializers.IntegerField(allow_null=True),
+                "last_seen_at": serializers.DateTimeField(allow_null=True),
+                "qr_refresh_count": serializers.IntegerField(),
+                "qr_max_refreshes": serializers.IntegerField(),
+                "chat_list_ok": serializers.BooleanField(
+                    help_text="the chat list answered at the last heartbeat"
+                ),
+                "last_page_event_at": serializers.DateTimeField(allow_null=True),
+            },
+        ),
+        "browser": inline_serializer(
+            "PortalBrowser",
+            {
+                "memory_mb": serializers.FloatField(allow_null=True, help_text="PSS of the Chromium tree"),
+                "cpu_percent": serializers.FloatField(allow_null=True),
+            },
+        ),
+    },
+)
+QrOut = inline_serializer(
+    "PortalQr",
+    {
+        "data_uri": serializers.CharField(),
+        "issued_at": serializers.DateTimeField(),
+        "age_seconds": serializers.IntegerField(),
+        "refresh_count": serializers.IntegerField(),
+        "max_refreshes": serializers.IntegerField(),
+        "expected_lifetime_seconds": serializers.IntegerField(),
+    },
+)
