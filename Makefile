@@ -31,6 +31,7 @@ run: $(STAMP) system-packages
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --skip-checks
 
 # The whole suite; on SQLite unless DATABASE_URL points elsewhere (CI: PostgreSQL).
