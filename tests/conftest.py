@@ -9,13 +9,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from tenants import services
 from tenants.models import Tenant, User
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import PROJECT_DIR, database_url
 
 
 @pytest.fixture(autouse=True)
@@ -57,13 +55,6 @@ def staff_user(db) -> User:
     return services.user_create_staff(email="staff@platform.test", password="staff pass phrase")
 
 
-def database_url() -> str:
-    """The URL of the database the tests use, for processes the tests start."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 import pytest
 
 from tenants import services
-
-PORTAL_KEY = "portal-test-key-0123456789"
+from tests.helpers.api import PORTAL_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -18,5 +17,3 @@ def other_user(other_tenant):
     )
 
 
-def as_user(email: str, key: str = PORTAL_KEY) -> dict[str, str]:
-    return {"HTTP_X_PORTAL_KEY": key, "HTTP_X_USER_EMAIL": email}

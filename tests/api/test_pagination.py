@@ -4,7 +4,7 @@ import pytest
 
 from tenants import services
 from tenants.models import MessageLog
-from tests.api.conftest import as_user
+from tests.helpers.api import as_user
 
 URL = "/api/portal/tenant/current/logs"
 

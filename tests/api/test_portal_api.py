@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from tenants import services
 from tenants.models import Counter, SetupRequest
-from tests.api.conftest import as_user
+from tests.helpers.api import as_user
 from workers.models import OutboundMessage
 from workers.services import outbound_enqueue
 

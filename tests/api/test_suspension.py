@@ -4,7 +4,7 @@ import pytest
 
 from tenants.api_keys import api_key_create
 from tenants.models import Tenant, WorkerEvent
-from tests.api.conftest import as_user
+from tests.helpers.api import as_user
 from workers.models import OutboundMessage
 from workers.services import outbound_enqueue
 

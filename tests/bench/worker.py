@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.bench.harness import bench_database, report, setup_django, summary
-from tests.workers.conftest import wait_until
+from tests.helpers.processes import wait_until
 
 SHOWN = "return !!document.querySelector(arguments[0])"
 

@@ -12,7 +12,7 @@ from selenium.common.exceptions import WebDriverException
 
 from tenants import services
 from tenants.models import Tenant, User
-from tests.browser import launch_chromium
+from tests.helpers.browser import launch_chromium
 from tests.workers.conftest import (  # noqa: F401
     simulator,
     start_simulator,

@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from portal.wording import STATE_WORDS, session_state_words
 from tenants import services
 from tenants.models import MessageLog, Tenant, WhatsAppSession
-from tests.workers.conftest import Simulator, wait_until
+from tests.helpers.processes import Simulator, wait_until
 from workers.models import OutboundMessage, ReplyRule
 from workers.qr import qr_png_data_uri
 

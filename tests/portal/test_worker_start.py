@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tenants import services
 from tenants.models import WhatsAppSession, WorkerEvent, WorkerProcess
-from tests.workers.conftest import wait_until
+from tests.helpers.processes import wait_until
 from workers import orchestration
 
 URL = reverse("portal:worker_start")

@@ -10,9 +10,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from tenants import services
-from tests.conftest import PROJECT_DIR
-from tests.tenants.test_web_server import free_port, production_env, start
-from tests.workers.conftest import wait_until
+from tests.helpers.gunicorn import free_port, production_env, start
+from tests.helpers.paths import PROJECT_DIR
+from tests.helpers.processes import wait_until
 
 pytestmark = pytest.mark.slow
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")

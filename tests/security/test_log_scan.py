@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.workers.conftest import assert_no_secrets_logged
+from tests.helpers.processes import assert_no_secrets_logged
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.simulator.conftest import Simulator
+from tests.helpers.paths import PROJECT_DIR
+from tests.helpers.simulator_http import Simulator
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 Browser = Callable[..., webdriver.Chrome]
 
 QR_DIV = "div.landing-wrapper div[data-ref]"

@@ -15,8 +15,8 @@ from django.core.management.base import CommandError
 from tenants import services
 from tenants.logs.files import delete_expired_logs, rotated_logs, tenant_log_path
 from tenants.logs.handler import close_tenant_log, tenant_file_handler, tenant_logger
-from tests.conftest import PROJECT_DIR, database_url
-from tests.workers.conftest import wait_until
+from tests.helpers.paths import PROJECT_DIR, database_url
+from tests.helpers.processes import wait_until
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.workers.conftest import wait_until
+from tests.helpers.processes import wait_until
 from workers.whatsapp import events
 from workers.whatsapp.client import InvalidNumber, SelectorMissing, WhatsAppClient
 

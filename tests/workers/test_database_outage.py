@@ -20,12 +20,12 @@ from django.db import connection
 
 from tenants.api_keys import api_key_create
 from tenants.models import MessageLog, TenantApiKey, WhatsAppSession, WorkerEvent
-from tests.conftest import PROJECT_DIR, database_url
-from tests.faults import TcpProxy
-from tests.tenants.test_web_server import free_port, production_env
-from tests.tenants.test_web_server import start as start_gunicorn
-from tests.workers.conftest import tenant_log_lines, wait_until
-from tests.workers.test_run_worker import connect, current_qr, state_of, worker_of
+from tests.helpers.faults import TcpProxy
+from tests.helpers.gunicorn import free_port, production_env
+from tests.helpers.gunicorn import start as start_gunicorn
+from tests.helpers.paths import PROJECT_DIR, database_url
+from tests.helpers.processes import tenant_log_lines, wait_until
+from tests.helpers.workers import connect, current_qr, state_of, worker_of
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 

@@ -3,8 +3,8 @@
 import pytest
 
 from tenants.models import Alert, WhatsAppSession, WorkerEvent, WorkerProcess
-from tests.workers.conftest import wait_until
-from tests.workers.test_run_worker import connect, state_of, worker_of
+from tests.helpers.processes import wait_until
+from tests.helpers.workers import connect, state_of, worker_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workers.conftest import wait_until
+from tests.helpers.processes import wait_until
 from workers.management.commands.run_platform import Command as RunPlatform
 from workers.supervisor_config import main_config
 

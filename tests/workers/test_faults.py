@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tenants.models import WorkerEvent
-from tests.workers.conftest import wait_until
-from tests.workers.test_run_worker import connect, current_qr, state_of, worker_of
+from tests.helpers.processes import wait_until
+from tests.helpers.workers import connect, current_qr, state_of, worker_of
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue

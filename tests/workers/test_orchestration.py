@@ -10,20 +10,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tenants.models import WorkerEvent, WorkerProcess
-from tests.workers.conftest import chromium_processes_using, wait_until
-from tests.workers.test_run_worker import current_qr, state_of, worker_of
+from tests.helpers.processes import alive, chromium_processes_using, wait_until
+from tests.helpers.workers import current_qr, state_of, worker_of
 from workers import orchestration
 from workers.process_manager import SupervisorHost
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_it_starts_restarts_after_a_crash_restarts_and_stops_a_worker(

@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from tests.workers.conftest import wait_until
+from tests.helpers.processes import wait_until
 from workers.procinfo import process_tree, pss_kib, tree_pss_mib
 
 

@@ -10,32 +10,21 @@ import zxingcpp
 from PIL import Image
 
 from tenants import services as tenant_services
-from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
-from tests.workers.conftest import chromium_processes_using, tenant_log_lines, wait_until
+from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent
+from tests.helpers.processes import chromium_processes_using, tenant_log_lines, wait_until
+from tests.helpers.workers import connect, current_qr, state_of, worker_of
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def state_of(tenant: Tenant) -> str:
-    return WhatsAppSession.objects.get(tenant=tenant).state
 
 
-def worker_of(tenant: Tenant) -> WorkerProcess:
-    return WorkerProcess.objects.get(tenant=tenant)
 
 
-def current_qr(tenant: Tenant) -> str:
-    return WhatsAppSession.objects.get(tenant=tenant).last_qr
 
 
-def connect(tenant: Tenant, simulator, phone: str = "15550009999") -> str:
-    """Scan the code the worker stored, as a phone would; returns the simulator session."""
-    qr = wait_until(lambda: current_qr(tenant), what="a QR code in the database")
-    session_id = simulator.link(qr, phone)
-    wait_until(lambda: state_of(tenant) == "CONNECTED", what="CONNECTED")
-    return session_id
 
 
 def decode_data_uri(data_uri: str) -> str:

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 
 from tenants.models import Alert, Tenant, WorkerEvent
-from tests.workers.conftest import wait_until
-from tests.workers.test_run_worker import current_qr, worker_of
+from tests.helpers.processes import wait_until
+from tests.helpers.workers import current_qr, worker_of
 from workers import orchestration
 from workers.periodic import run_checks
 from workers.procinfo import process_tree

@@ -3,7 +3,7 @@
 import pytest
 
 from tenants.models import WorkerEvent
-from tests.workers.test_run_worker import connect, worker_of
+from tests.helpers.workers import connect, worker_of
 from workers import orchestration, suspension
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

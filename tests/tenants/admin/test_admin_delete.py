@@ -21,18 +21,9 @@ from tenants.models import (
     WorkerEvent,
     WorkerProcess,
 )
-from tests.workers.conftest import (  # noqa: F401
-    Supervisord,
-    chromium_processes_using,
-    simulator,
-    start_simulator,
-    start_supervisord,
-    supervisord,
-    wait_until,
-    worker_env,
-)
-from tests.workers.test_orchestration import alive
-from tests.workers.test_run_worker import current_qr
+from tests.helpers.processes import Supervisord, alive, chromium_processes_using, wait_until
+from tests.helpers.workers import current_qr
+from tests.workers.conftest import simulator, start_simulator, start_supervisord, supervisord, worker_env  # noqa: F401
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue

@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tenants import services
 from tenants.models import Tenant, WorkerProcess
-from tests.browser import launch_chromium
+from tests.helpers.browser import launch_chromium
 from workers.models import OutboundMessage
 from workers.qr import qr_png_data_uri
 from workers.services import outbound_enqueue

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
+from tests.helpers.paths import PROJECT_DIR
 
 RULES = PROJECT_DIR / "config" / "prometheus"
 
