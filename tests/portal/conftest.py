@@ -5,14 +5,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 
 from tenants import services
 from tenants.models import Tenant, User
-from tests.helpers.browser import launch_chromium
+from tests.helpers.browser import browser_session, plain_http_live_server
 from tests.workers.conftest import (  # noqa: F401
     simulator,
     start_simulator,
@@ -48,24 +47,14 @@ def intruder(client: Client, other_user: User) -> Client:
 
 @pytest.fixture(scope="module")
 def portal_server(django_db_setup: None) -> Iterator[LiveServer]:
-    """pytest-django's live server (static files served), reachable over plain HTTP.
-
-    The suite runs on production settings, whose HTTPS redirect and secure-only cookies a
-    browser on http://localhost can't follow; they are read when the server's middleware
-    loads, so they are switched off before it starts (and only for the module using it).
-    """
-    with override_settings(SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False):
-        server = LiveServer("localhost")
+    with plain_http_live_server() as server:
         yield server
-        server.stop()
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = launch_chromium(tmp_path / "portal-browser")
-    yield driver
-    with contextlib.suppress(WebDriverException, OSError):
-        driver.quit()
+    with browser_session(tmp_path / "portal-browser") as driver:
+        yield driver
 
 
 @pytest.fixture

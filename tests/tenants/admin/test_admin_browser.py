@@ -1,22 +1,19 @@
 """The admin's lists in a real headless Chromium at 1,400 px: long texts fit, one line a row."""
 
-import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tenants import services
 from tenants.models import Tenant, WorkerProcess
-from tests.helpers.browser import launch_chromium
+from tests.helpers.browser import browser_session, plain_http_live_server
 from workers.models import OutboundMessage
 from workers.qr import qr_png_data_uri
 from workers.services import outbound_enqueue
@@ -40,20 +37,14 @@ LISTS = [
 
 @pytest.fixture(scope="module")
 def admin_server(django_db_setup: None) -> Iterator[LiveServer]:
-    """The live server over plain HTTP (see tests/portal/conftest.py's portal_server)."""
-    with override_settings(SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False):
-        server = LiveServer("localhost")
+    with plain_http_live_server() as server:
         yield server
-        server.stop()
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    driver = launch_chromium(tmp_path / "admin-browser")
-    driver.set_window_size(1400, 1000)
-    yield driver
-    with contextlib.suppress(WebDriverException, OSError):
-        driver.quit()
+    with browser_session(tmp_path / "admin-browser", width=1400, height=1000) as driver:
+        yield driver
 
 
 def long_tenant() -> Tenant:
