@@ -6,7 +6,7 @@ URL names is fetched filtered by that tenant, so another tenant's id is simply n
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +27,15 @@ from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.charts import message_chart
 from tenants.formatting import humanize_age
 from tenants.history import DAY, WEEK, state_at, stop_words
-from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import (
+    SetupRequest,
+    Tenant,
+    TenantApiKey,
+    WhatsAppSession,
+    WorkerEvent,
+    WorkerProcess,
+    time_since,
+)
 from tenants.selectors import (
     BadPageRequest,
     latest_conversations,
@@ -89,8 +97,8 @@ def _qr_context(session: WhatsAppSession) -> dict[str, Any] | None:
     if session.state != WhatsAppSession.State.QR or not session.last_qr_data_uri:
         return None
     lifetime = settings.QR_EXPECTED_LIFETIME_SECONDS
-    age = (timezone.now() - session.qr_issued_at).total_seconds() if session.qr_issued_at else 0
-    expires_in = max(int(lifetime - age), 0)
+    age = time_since(session.qr_issued_at, timezone.now()) or timedelta(0)
+    expires_in = max(int(lifetime - age.total_seconds()), 0)
     count_words, countdown_words = wording.qr_caption(
         count=session.qr_refresh_count, max_count=settings.QR_MAX_REFRESHES, expires_in=expires_in
     )

@@ -6,7 +6,6 @@ reaches the tenant through ``tenant_for_user``: no id sent by the caller names a
 """
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -38,7 +37,7 @@ from portal.api.serializers import (
 )
 from tenants.access import tenant_for_user
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
-from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession
+from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, seconds_since
 from tenants.services import setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
@@ -60,10 +59,6 @@ ERRORS = {
     401: OpenApiResponse(description="x-portal-key missing or wrong (and no session)"),
     403: OpenApiResponse(description="unknown x-user-email, or a user without a tenant"),
 }
-
-
-def _seconds_since(moment: Any) -> int | None:
-    return None if moment is None else max(0, int((timezone.now() - moment).total_seconds()))
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -117,7 +112,7 @@ class StatusView(PortalAPIView):
                     "state": session.state,
                     "state_label": session.get_state_display(),
                     "state_changed_at": session.state_changed_at,
-                    "heartbeat_age_seconds": _seconds_since(session.last_seen_at),
+                    "heartbeat_age_seconds": seconds_since(session.last_seen_at, timezone.now()),
                     "last_seen_at": session.last_seen_at,
                     "qr_refresh_count": session.qr_refresh_count,
                     "qr_max_refreshes": settings.QR_MAX_REFRESHES,
@@ -150,7 +145,7 @@ class QrView(PortalAPIView):
             {
                 "data_uri": session.last_qr_data_uri,
                 "issued_at": session.qr_issued_at,
-                "age_seconds": _seconds_since(session.qr_issued_at) or 0,
+                "age_seconds": seconds_since(session.qr_issued_at, timezone.now()) or 0,
                 "refresh_count": session.qr_refresh_count,
                 "max_refreshes": settings.QR_MAX_REFRESHES,
                 "expected_lifetime_seconds": settings.QR_EXPECTED_LIFETIME_SECONDS,

@@ -18,7 +18,7 @@ from tenants import selectors, services
 from tenants.logs.query import DEFAULT_LINES, LEVELS, MAX_LINES, SINCE_HELP, BadLogQuery, parse_log_query
 from tenants.logs.reader import tenant_log_tail
 from tenants.message_pages import PAGE_PARAMETERS, message_page_response
-from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
+from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess, seconds_since
 from workers import orchestration, suspension
 
 ERRORS = {
@@ -57,8 +57,7 @@ class AdminTenantOut(serializers.ModelSerializer):
         ]
 
     def get_heartbeat_age_seconds(self, tenant: Tenant) -> int | None:
-        age = tenant.session.heartbeat_age()
-        return None if age is None else int(age.total_seconds())
+        return seconds_since(tenant.session.last_seen_at, timezone.now())
 
 
 class TenantIn(serializers.Serializer):
