@@ -28,7 +28,6 @@ from tenants.charts import message_chart
 from tenants.formatting import humanize_age
 from tenants.history import DAY, WEEK, state_at, stop_words
 from tenants.models import (
-    SetupRequest,
     Tenant,
     TenantApiKey,
     WhatsAppSession,
@@ -44,6 +43,7 @@ from tenants.selectors import (
     parse_direction,
     parse_limit,
     session_states_since,
+    setup_requests,
     tenant_hourly_messages,
     tenant_timeline,
     worker_last_problem,
@@ -474,7 +474,7 @@ def setup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 messages.success(request, "Thanks — we have your request and will be in touch.")
                 return redirect(reverse("portal:setup"))
         status = 400
-    requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:SETUP_REQUESTS_SHOWN]
+    requests = setup_requests(tenant=tenant, limit=SETUP_REQUESTS_SHOWN)
     context = {"form": form, "requests": requests}
     return _page(request, "setup.html", tenant=tenant, section="setup", context=context, status=status)
 

@@ -37,7 +37,8 @@ from portal.api.serializers import (
 )
 from tenants.access import tenant_for_user
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
-from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, seconds_since
+from tenants.models import Tenant, TenantApiKey, WhatsAppSession, seconds_since
+from tenants.selectors import setup_requests
 from tenants.services import setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
@@ -45,6 +46,9 @@ from workers.models import OutboundMessage
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_MAX_LENGTH = OutboundMessage._meta.get_field("idempotency_key").max_length or 200
+# The current-tenant summary carries the latest requests; their own endpoint lists more.
+CURRENT_SETUP_REQUESTS = 50
+SETUP_REQUESTS_LISTED = 100
 
 
 class PortalAPIView(APIView):
@@ -81,7 +85,7 @@ class CurrentTenantView(PortalAPIView):
     )
     def get(self, request: Request) -> Response:
         tenant = self.tenant(request)
-        requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:50]
+        requests = setup_requests(tenant=tenant, limit=CURRENT_SETUP_REQUESTS)
         caller = request.user
         user = (
             {"id": None, "email": caller.email, "name": caller.key.name, "role": "API_KEY"}
@@ -269,5 +273,5 @@ class SetupRequestsView(PortalAPIView):
         summary="The tenant's setup requests", responses={200: PortalSetupRequestOut(many=True), **ERRORS}
     )
     def get(self, request: Request) -> Response:
-        requests = SetupRequest.objects.filter(tenant=self.tenant(request)).order_by("-created_at")[:100]
+        requests = setup_requests(tenant=self.tenant(request), limit=SETUP_REQUESTS_LISTED)
         return Response(PortalSetupRequestOut(requests, many=True).data)
