@@ -52,6 +52,7 @@ from tenants.selectors import (
 from tenants.services import setup_request_create
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
+from workers.selectors import outbound_queue
 from workers.services import IdempotencyConflict, outbound_enqueue
 
 logger = logging.getLogger(__name__)
@@ -305,7 +306,7 @@ def message_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _send_page(request: HttpRequest, tenant: Tenant, form: SendForm, status: int = 200) -> HttpResponse:
-    queue = OutboundMessage.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:QUEUE_SHOWN]
+    queue = outbound_queue(tenant=tenant, limit=QUEUE_SHOWN)
     # The service refuses a suspended tenant's send; the form says so before it is filled in.
     switched_off = wording.SUSPENDED_SENDING if tenant.status == Tenant.Status.SUSPENDED else ""
     context = {"form": form, "queue": queue, "switched_off": switched_off}

@@ -42,6 +42,7 @@ from tenants.selectors import setup_requests
 from tenants.services import setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
+from workers.selectors import outbound_queue
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ IDEMPOTENCY_KEY_MAX_LENGTH = OutboundMessage._meta.get_field("idempotency_key").
 # The current-tenant summary carries the latest requests; their own endpoint lists more.
 CURRENT_SETUP_REQUESTS = 50
 SETUP_REQUESTS_LISTED = 100
+OUTBOUND_LISTED = 100
 
 
 class PortalAPIView(APIView):
@@ -227,7 +229,7 @@ class MessagesView(PortalAPIView):
         responses={200: OutboundOut(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        messages = OutboundMessage.objects.filter(tenant=self.tenant(request)).order_by("-created_at")[:100]
+        messages = outbound_queue(tenant=self.tenant(request), limit=OUTBOUND_LISTED)
         return Response(OutboundOut(messages, many=True).data)
 
 
