@@ -8,12 +8,12 @@ runs it (config.startup).
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
-from django.db import DatabaseError, connections
+
+from config import probes
 
 ENVIRONMENT = "environment"  # the tag of the production-variables check
 
@@ -34,16 +34,15 @@ def check_required_environment(**kwargs: object) -> list[CheckMessage]:
 
 @register()
 def check_database_reachable(**kwargs: object) -> list[CheckMessage]:
-    db = settings.DATABASES["default"]
-    try:
-        connections["default"].ensure_connection()
-    except DatabaseError as exc:
+    problem = probes.database_problem()
+    if problem is not None:
+        db = settings.DATABASES["default"]
         where = db.get("HOST") or db.get("NAME")
         if db.get("PORT"):
             where = f"{where}:{db['PORT']}"
         return [
             Error(
-                f"The database at {where} cannot be reached: {str(exc).strip().splitlines()[0]}",
+                f"The database at {where} cannot be reached: {problem}",
                 hint="Is the server running, and is DATABASE_URL right (host, port, user, name)?",
                 id="platform.E002",
             )
@@ -53,15 +52,11 @@ def check_database_reachable(**kwargs: object) -> list[CheckMessage]:
 
 @register()
 def check_log_dir_writable(**kwargs: object) -> list[CheckMessage]:
-    log_dir = Path(settings.LOG_DIR)
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=log_dir, prefix=".write-check-"):
-            pass
-    except OSError as exc:
+    problem = probes.log_dir_problem()
+    if problem is not None:
         return [
             Error(
-                f"LOG_DIR {log_dir} is not writable: {exc.strerror or exc}",
+                f"LOG_DIR {Path(settings.LOG_DIR)} is not writable: {problem}",
                 hint="Create the directory and give the platform's user write access, or set LOG_DIR.",
                 id="platform.E003",
             )

@@ -6,17 +6,16 @@ failed and answers 503 until it recovers by itself.
 """
 
 import logging
-import tempfile
-from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config import probes
 from tenants.models import WorkerProcess
 
 logger = logging.getLogger(__name__)
@@ -32,13 +31,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def check_database() -> str | None:
-    try:
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        return f"unreachable: {str(exc).strip().splitlines()[0][:200]}"
-    return None
+    problem = probes.database_problem()
+    return None if problem is None else f"unreachable: {problem[:200]}"
 
 
 def check_migrations() -> str | None:
@@ -54,13 +48,8 @@ def check_migrations() -> str | None:
 
 
 def check_log_dir() -> str | None:
-    try:
-        Path(settings.LOG_DIR).mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=settings.LOG_DIR, prefix=".ready-"):
-            pass
-    except OSError as exc:
-        return f"{settings.LOG_DIR} not writable: {exc.strerror or exc}"
-    return None
+    problem = probes.log_dir_problem()
+    return None if problem is None else f"{settings.LOG_DIR} not writable: {problem}"
 
 
 @never_cache

@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from config import health
 from config.addresses import address_in, client_address
-from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess
+from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess, time_since
 from workers.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -129,8 +129,9 @@ class DatabaseCollector(Collector):
         for tenant_id, name, status, last_seen, memory_mb, cpu_percent in rows:
             label_values = [str(tenant_id), name]
             up.add_metric([*label_values, status], 1)
-            if last_seen is not None:
-                age.add_metric(label_values, max(0.0, (now - last_seen).total_seconds()))
+            heartbeat_age = time_since(last_seen, now)
+            if heartbeat_age is not None:
+                age.add_metric(label_values, heartbeat_age.total_seconds())
             if memory_mb is not None:
                 memory.add_metric(label_values, memory_mb * 1024 * 1024)
             if cpu_percent is not None:

@@ -6,7 +6,7 @@ URL names is fetched filtered by that tenant, so another tenant's id is simply n
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +27,14 @@ from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.charts import message_chart
 from tenants.formatting import humanize_age
 from tenants.history import DAY, WEEK, state_at, stop_words
-from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import (
+    Tenant,
+    TenantApiKey,
+    WhatsAppSession,
+    WorkerEvent,
+    WorkerProcess,
+    time_since,
+)
 from tenants.selectors import (
     BadPageRequest,
     latest_conversations,
@@ -36,6 +43,7 @@ from tenants.selectors import (
     parse_direction,
     parse_limit,
     session_states_since,
+    setup_requests,
     tenant_hourly_messages,
     tenant_timeline,
     worker_last_problem,
@@ -44,6 +52,7 @@ from tenants.selectors import (
 from tenants.services import setup_request_create
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
+from workers.selectors import outbound_queue
 from workers.services import IdempotencyConflict, outbound_enqueue
 
 logger = logging.getLogger(__name__)
@@ -89,8 +98,8 @@ def _qr_context(session: WhatsAppSession) -> dict[str, Any] | None:
     if session.state != WhatsAppSession.State.QR or not session.last_qr_data_uri:
         return None
     lifetime = settings.QR_EXPECTED_LIFETIME_SECONDS
-    age = (timezone.now() - session.qr_issued_at).total_seconds() if session.qr_issued_at else 0
-    expires_in = max(int(lifetime - age), 0)
+    age = time_since(session.qr_issued_at, timezone.now()) or timedelta(0)
+    expires_in = max(int(lifetime - age.total_seconds()), 0)
     count_words, countdown_words = wording.qr_caption(
         count=session.qr_refresh_count, max_count=settings.QR_MAX_REFRESHES, expires_in=expires_in
     )
@@ -297,7 +306,7 @@ def message_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _send_page(request: HttpRequest, tenant: Tenant, form: SendForm, status: int = 200) -> HttpResponse:
-    queue = OutboundMessage.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:QUEUE_SHOWN]
+    queue = outbound_queue(tenant=tenant, limit=QUEUE_SHOWN)
     # The service refuses a suspended tenant's send; the form says so before it is filled in.
     switched_off = wording.SUSPENDED_SENDING if tenant.status == Tenant.Status.SUSPENDED else ""
     context = {"form": form, "queue": queue, "switched_off": switched_off}
@@ -466,7 +475,7 @@ def setup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 messages.success(request, "Thanks — we have your request and will be in touch.")
                 return redirect(reverse("portal:setup"))
         status = 400
-    requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:SETUP_REQUESTS_SHOWN]
+    requests = setup_requests(tenant=tenant, limit=SETUP_REQUESTS_SHOWN)
     context = {"form": form, "requests": requests}
     return _page(request, "setup.html", tenant=tenant, section="setup", context=context, status=status)
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tenants.backoff import backoff_delay
 from tenants.models import Alert, Incident, Tenant, User, WorkerEvent
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 Kind = WorkerEvent.Kind
 _DOWN = {(Kind.WORKER_STATUS, "ERROR"), (Kind.TENANT_STATUS, "ERROR")}
 _UP = {(Kind.WORKER_STATUS, "RUNNING"), (Kind.TENANT_STATUS, "ACTIVE")}
+# A failed delivery is tried again after 5 s, then 10 s, ... at most every 10 min.
+RETRY_BASE_SECONDS = 5.0
+RETRY_CAP_SECONDS = 600.0
 
 
 def _flapping(tenant_id: uuid.UUID, now: datetime) -> bool:
@@ -225,9 +229,10 @@ def alerts_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
 
 def _retry_later(alert: Alert, error: str, now: datetime) -> None:
     give_up = alert.attempts >= settings.ALERT_MAX_ATTEMPTS
+    delay = backoff_delay(alert.attempts, base_seconds=RETRY_BASE_SECONDS, cap_seconds=RETRY_CAP_SECONDS)
     Alert.objects.filter(pk=alert.pk).update(
         delivery=Alert.Delivery.FAILED if give_up else Alert.Delivery.PENDING,
-        next_attempt_at=now + timedelta(seconds=min(600, 5 * 2 ** (alert.attempts - 1))),
+        next_attempt_at=now + delay,
         last_error=error,
     )
     logger.warning(

@@ -160,9 +160,24 @@ class WhatsAppSession(TimestampedModel):
         return f"WhatsApp session of {self.tenant}"
 
     def heartbeat_age(self, now: datetime | None = None) -> timedelta | None:
-        if self.last_seen_at is None:
-            return None
-        return (now or timezone.now()) - self.last_seen_at
+        return time_since(self.last_seen_at, now or timezone.now())
+
+
+def time_since(moment: datetime | None, now: datetime) -> timedelta | None:
+    """How long before ``now`` ``moment`` was (a heartbeat, a QR code); None if there was none.
+
+    Never negative: a moment stamped by a host whose clock runs ahead was just now, and a
+    negative age would read as "in the future" on every page and API that shows it.
+    """
+    if moment is None:
+        return None
+    return max(now - moment, timedelta(0))
+
+
+def seconds_since(moment: datetime | None, now: datetime) -> int | None:
+    """``time_since`` in whole seconds, rounded down: how the APIs and the logs give an age."""
+    age = time_since(moment, now)
+    return None if age is None else int(age.total_seconds())
 
 
 class WorkerProcess(TimestampedModel):

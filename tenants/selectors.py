@@ -18,7 +18,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from tenants.history import uptime_from_events
-from tenants.models import MessageLog, Tenant, WorkerEvent, WorkerProcess
+from tenants.models import MessageLog, SetupRequest, Tenant, WorkerEvent, WorkerProcess
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -103,6 +103,20 @@ def message_log_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return MessagePage(messages=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
+
+
+def setup_requests(*, limit: int, tenant: Tenant | None = None, status: str = "") -> list[SetupRequest]:
+    """Setup requests, newest first: one tenant's (the portal) or every tenant's (the staff API).
+
+    Each caller says how many it shows. The user comes in the same query: the staff API names
+    who asked.
+    """
+    requests = SetupRequest.objects.select_related("user")
+    if tenant is not None:
+        requests = requests.filter(tenant=tenant)
+    if status:
+        requests = requests.filter(status=status)
+    return list(requests.order_by("-created_at", "-id")[:limit])
 
 
 def tenant_timeline(*, tenant: Tenant, limit: int = 200, kinds: list[str] | None = None) -> list[WorkerEvent]:

@@ -8,13 +8,12 @@ and STOPPED as it gets there.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
 
 from tenants import services as tenant_services
-from tenants.models import Tenant, WorkerEvent, WorkerProcess
+from tenants.models import Tenant, WorkerEvent, WorkerProcess, seconds_since
 from workers.process_manager import ProcessManagerError, ProgramInfo, SupervisorHost, SupervisorUnavailable
 from workers.supervisor_config import worker_program
 
@@ -124,10 +123,6 @@ def worker_restart(*, tenant: Tenant, by: str) -> WorkerView:
     return worker_start(tenant=tenant, by=by)
 
 
-def _age(last_seen: datetime | None, now: datetime) -> int | None:
-    return None if last_seen is None else int((now - last_seen).total_seconds())
-
-
 def disagreement(worker: WorkerProcess, info: ProgramInfo | None, heartbeat_age: int | None) -> str:
     """Say plainly when supervisord and the worker's own status tell different stories."""
     threshold = settings.STALE_WORKER_THRESHOLD_SECONDS
@@ -159,7 +154,7 @@ def supervisor_programs() -> tuple[dict[str, ProgramInfo], list[str]]:
 
 def worker_view(worker: WorkerProcess, programs: dict[str, ProgramInfo], errors: list[str]) -> WorkerView:
     session = worker.tenant.session
-    age = _age(session.last_seen_at, timezone.now())
+    age = seconds_since(session.last_seen_at, timezone.now())
     info = programs.get(worker.process_name)
     return WorkerView(
         tenant_id=str(worker.tenant_id),

@@ -11,6 +11,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
+from tenants.backoff import backoff_delay
 from tenants.counters import counter_increment
 from tenants.models import MessageLog, Tenant
 from tenants.services import message_log_record
@@ -217,8 +218,14 @@ def outbound_mark_sent(
     return log
 
 
-def retry_delay(attempts: int, *, base_seconds: float = 5.0, cap_seconds: float = 300.0) -> timedelta:
-    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(attempts - 1, 0)))
+# A failed send is tried again after 5 s, then 10 s, ... at most every 5 min.
+RETRY_BASE_SECONDS = 5.0
+RETRY_CAP_SECONDS = 300.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The outbound queue's wait before sending again after ``attempts`` failed attempts."""
+    return backoff_delay(attempts, base_seconds=RETRY_BASE_SECONDS, cap_seconds=RETRY_CAP_SECONDS)
 
 
 def outbound_mark_failed(

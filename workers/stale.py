@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tenants import alerts
 from tenants.counters import counter_increment
-from tenants.models import Tenant, WorkerEvent, WorkerProcess
+from tenants.models import Tenant, WorkerEvent, WorkerProcess, seconds_since
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +30,6 @@ class StaleCheck:
     checked: int
     marked: int
     took_ms: float
-
-
-def _age_seconds(last_seen: datetime | None, now: datetime) -> int | None:
-    return None if last_seen is None else int((now - last_seen).total_seconds())
 
 
 def _reason(age: int | None) -> str:
@@ -75,7 +71,7 @@ def _mark(rows: list[tuple], *, now: datetime, threshold: int) -> int:
     reasons = {}
     events = []
     for _, tenant_id, process_name, host, last_seen, tenant_status in rows:
-        age = _age_seconds(last_seen, now)
+        age = seconds_since(last_seen, now)
         reasons[tenant_id] = _reason(age)
         events.append(
             WorkerEvent(

@@ -6,7 +6,6 @@ reaches the tenant through ``tenant_for_user``: no id sent by the caller names a
 """
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -38,14 +37,20 @@ from portal.api.serializers import (
 )
 from tenants.access import tenant_for_user
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
-from tenants.models import SetupRequest, Tenant, TenantApiKey, WhatsAppSession
+from tenants.models import Tenant, TenantApiKey, WhatsAppSession, seconds_since
+from tenants.selectors import setup_requests
 from tenants.services import setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
+from workers.selectors import outbound_queue
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_MAX_LENGTH = OutboundMessage._meta.get_field("idempotency_key").max_length or 200
+# The current-tenant summary carries the latest requests; their own endpoint lists more.
+CURRENT_SETUP_REQUESTS = 50
+SETUP_REQUESTS_LISTED = 100
+OUTBOUND_LISTED = 100
 
 
 class PortalAPIView(APIView):
@@ -60,10 +65,6 @@ ERRORS = {
     401: OpenApiResponse(description="x-portal-key missing or wrong (and no session)"),
     403: OpenApiResponse(description="unknown x-user-email, or a user without a tenant"),
 }
-
-
-def _seconds_since(moment: Any) -> int | None:
-    return None if moment is None else max(0, int((timezone.now() - moment).total_seconds()))
 
 
 # --- views ---------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ class CurrentTenantView(PortalAPIView):
     )
     def get(self, request: Request) -> Response:
         tenant = self.tenant(request)
-        requests = SetupRequest.objects.filter(tenant=tenant).order_by("-created_at")[:50]
+        requests = setup_requests(tenant=tenant, limit=CURRENT_SETUP_REQUESTS)
         caller = request.user
         user = (
             {"id": None, "email": caller.email, "name": caller.key.name, "role": "API_KEY"}
@@ -117,7 +118,7 @@ class StatusView(PortalAPIView):
                     "state": session.state,
                     "state_label": session.get_state_display(),
                     "state_changed_at": session.state_changed_at,
-                    "heartbeat_age_seconds": _seconds_since(session.last_seen_at),
+                    "heartbeat_age_seconds": seconds_since(session.last_seen_at, timezone.now()),
                     "last_seen_at": session.last_seen_at,
                     "qr_refresh_count": session.qr_refresh_count,
                     "qr_max_refreshes": settings.QR_MAX_REFRESHES,
@@ -150,7 +151,7 @@ class QrView(PortalAPIView):
             {
                 "data_uri": session.last_qr_data_uri,
                 "issued_at": session.qr_issued_at,
-                "age_seconds": _seconds_since(session.qr_issued_at) or 0,
+                "age_seconds": seconds_since(session.qr_issued_at, timezone.now()) or 0,
                 "refresh_count": session.qr_refresh_count,
                 "max_refreshes": settings.QR_MAX_REFRESHES,
                 "expected_lifetime_seconds": settings.QR_EXPECTED_LIFETIME_SECONDS,
@@ -228,7 +229,7 @@ class MessagesView(PortalAPIView):
         responses={200: OutboundOut(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        messages = OutboundMessage.objects.filter(tenant=self.tenant(request)).order_by("-created_at")[:100]
+        messages = outbound_queue(tenant=self.tenant(request), limit=OUTBOUND_LISTED)
         return Response(OutboundOut(messages, many=True).data)
 
 
@@ -274,5 +275,5 @@ class SetupRequestsView(PortalAPIView):
         summary="The tenant's setup requests", responses={200: PortalSetupRequestOut(many=True), **ERRORS}
     )
     def get(self, request: Request) -> Response:
-        requests = SetupRequest.objects.filter(tenant=self.tenant(request)).order_by("-created_at")[:100]
+        requests = setup_requests(tenant=self.tenant(request), limit=SETUP_REQUESTS_LISTED)
         return Response(PortalSetupRequestOut(requests, many=True).data)

@@ -18,7 +18,7 @@ from tenants import selectors, services
 from tenants.logs.query import DEFAULT_LINES, LEVELS, MAX_LINES, SINCE_HELP, BadLogQuery, parse_log_query
 from tenants.logs.reader import tenant_log_tail
 from tenants.message_pages import PAGE_PARAMETERS, message_page_response
-from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess
+from tenants.models import SetupRequest, Tenant, WorkerEvent, WorkerProcess, seconds_since
 from workers import orchestration, suspension
 
 ERRORS = {
@@ -27,6 +27,7 @@ ERRORS = {
 }
 NOT_FOUND = {404: OpenApiResponse(description="no such tenant")}
 BAD_REQUEST = {400: OpenApiResponse(description="invalid input; the detail says which field and why")}
+SETUP_REQUESTS_LISTED = 500  # every tenant's, newest first
 
 
 class StaffAPIView(APIView):
@@ -57,8 +58,7 @@ class AdminTenantOut(serializers.ModelSerializer):
         ]
 
     def get_heartbeat_age_seconds(self, tenant: Tenant) -> int | None:
-        age = tenant.session.heartbeat_age()
-        return None if age is None else int(age.total_seconds())
+        return seconds_since(tenant.session.last_seen_at, timezone.now())
 
 
 class TenantIn(serializers.Serializer):
@@ -308,10 +308,9 @@ class SetupRequestsView(StaffAPIView):
         responses={200: AdminSetupRequestOut(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        requests = SetupRequest.objects.select_related("user").order_by("-created_at")
-        if request.query_params.get("status"):
-            requests = requests.filter(status=request.query_params["status"])
-        return Response(AdminSetupRequestOut(requests[:500], many=True).data)
+        wanted = request.query_params.get("status", "")
+        requests = selectors.setup_requests(status=wanted, limit=SETUP_REQUESTS_LISTED)
+        return Response(AdminSetupRequestOut(requests, many=True).data)
 
 
 class SetupRequestDecisionView(StaffAPIView):

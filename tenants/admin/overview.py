@@ -27,7 +27,7 @@ from tenants.history import (
     stop_words,
     uptime_from_events,
 )
-from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess, time_since
 from tenants.selectors import HourCount, hourly_messages
 
 logger = logging.getLogger(__name__)
@@ -194,8 +194,7 @@ def _overview_of(
     states = [(moment, value) for moment, kind, value in events if kind == Kind.SESSION_STATE]
     before_week = tenant["state_before_week"]
     before_day, day_events = state_at(before_week, states, now - DAY)
-    last_seen = tenant["session__last_seen_at"]
-    heartbeat_age = now - last_seen if last_seen else None
+    heartbeat_age = time_since(tenant["session__last_seen_at"], now)
     return TenantOverview(
         tenant_id=tenant["id"],
         name=tenant["name"],

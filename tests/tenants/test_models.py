@@ -60,3 +60,17 @@ def test_it_measures_heartbeat_age_from_last_seen(tenant):
     now = timezone.now()
     session.last_seen_at = now - timedelta(seconds=42)
     assert session.heartbeat_age(now) == timedelta(seconds=42)
+
+
+def test_an_age_is_never_negative_and_counts_whole_seconds():
+    # A heartbeat stamped by a host whose clock runs ahead was just now, everywhere it shows.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import seconds_since, time_since
+
+    now = timezone.now()
+    assert time_since(None, now) is None and seconds_since(None, now) is None
+    assert time_since(now + timedelta(seconds=3), now) == timedelta(0)
+    assert seconds_since(now - timedelta(seconds=42.9), now) == 42
