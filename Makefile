@@ -32,6 +32,7 @@ run: $(STAMP) system-packages
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run --skip-checks
+	$(VENV)/bin/mypy
 
 # The whole suite; on SQLite unless DATABASE_URL points elsewhere (CI: PostgreSQL).
 test: $(STAMP) system-packages lint
