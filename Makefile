@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run --skip-checks
+	$(VENV)/bin/mypy
 
 # The whole suite; on SQLite unless DATABASE_URL points elsewhere (CI: PostgreSQL).
 test: $(STAMP) system-packages lint

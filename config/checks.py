@@ -72,7 +72,7 @@ def _executable(path: str) -> bool:
 def check_browser_installed(**kwargs: object) -> list[CheckMessage]:
     if settings.DEBUG or settings.SELENIUM_REMOTE_URL:
         return []
-    found = []
+    found: list[CheckMessage] = []
     for name in ("CHROME_BINARY", "CHROMEDRIVER_PATH"):
         path = getattr(settings, name)
         if not _executable(path):

@@ -6,6 +6,7 @@ an error); these hooks log the server's lifecycle and close database connections
 
 import logging
 import os
+from typing import Protocol
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
@@ -15,6 +16,12 @@ graceful_timeout = 30
 accesslog = "-"
 
 logger = logging.getLogger("config.gunicorn")
+
+
+class _Worker(Protocol):
+    """What these hooks read of gunicorn's worker (gunicorn ships no type information)."""
+
+    pid: int
 
 
 def when_ready(server: object) -> None:
@@ -29,7 +36,7 @@ def worker_int(worker: object) -> None:
     logger.info("web worker interrupted", extra={"pid": os.getpid()})
 
 
-def worker_exit(server: object, worker: object) -> None:
+def worker_exit(server: object, worker: _Worker) -> None:
     from django.db import connections
 
     connections.close_all()

@@ -78,7 +78,7 @@ class DatabaseCollector(Collector):
         yield from self._counters()
 
     def _states(self) -> Iterator[Metric]:
-        def counts(model: type, field: str) -> dict[str, int]:
+        def counts(model: type[Tenant | WorkerProcess | WhatsAppSession], field: str) -> dict[str, int]:
             return dict(model.objects.values_list(field).annotate(n=Count("pk")).order_by())
 
         yield _by_status(

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from typing import Any
 
 from django.core import checks
 from django.core.management.base import BaseCommand
@@ -39,6 +40,7 @@ class PlatformCommand(BaseCommand):
     required variables: without DATABASE_URL it would quietly work on an empty SQLite file.
     """
 
-    def check(self, *args: object, **kwargs: object) -> None:
+    # Passes BaseCommand.check's own arguments through unchanged.
+    def check(self, *args: Any, **kwargs: Any) -> None:
         super().check(*args, **kwargs)
         super().check(tags=[ENVIRONMENT], include_deployment_checks=True)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import services, wording
 from portal.access import tenant_required
 from portal.forms import ApiKeyForm, ReplyRuleForm, SendForm, SetupRequestForm
+from tenants.access import signed_in_user
 from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.charts import message_chart
 from tenants.formatting import humanize_age
@@ -65,7 +66,7 @@ POLL_MILLISECONDS = 2000
 REFRESH_MILLISECONDS = 30000
 QUEUE_SHOWN = 50
 SETUP_REQUESTS_SHOWN = 50
-HISTORY_KINDS = [
+HISTORY_KINDS: list[str] = [
     WorkerEvent.Kind.SESSION_STATE,
     WorkerEvent.Kind.WORKER_STATUS,
     WorkerEvent.Kind.STALE_MARKED,
@@ -249,7 +250,7 @@ def worker_start(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         needs_login=_needs_login(tenant, _stopped_for_want_of_a_scan(tenant.worker))
     )
     try:
-        orchestration.worker_start(tenant=tenant, by=request.user.email)
+        orchestration.worker_start(tenant=tenant, by=signed_in_user(request).email)
     except orchestration.WorkerHostsUnreachable as exc:
         logger.warning(
             "portal start: supervisord unreachable", extra={"tenant_id": str(tenant.id), "error": str(exc)}
@@ -446,6 +447,8 @@ def _uptime_strips(tenant: Tenant, now: datetime) -> list[tuple[str, wording.Upt
     week_strip = wording.uptime_strip(
         before=before_week, changes=week, start=week_start, now=now, period="Connected, last 7 days"
     )
+    # The day's strip starts before the day (its since is None): the week has a state too.
+    assert week_strip is not None
     return [("day", day_strip), ("week", week_strip)]
 
 
@@ -468,7 +471,9 @@ def setup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                setup_request_create(tenant=tenant, user=request.user, notes=form.cleaned_data["notes"])
+                setup_request_create(
+                    tenant=tenant, user=signed_in_user(request), notes=form.cleaned_data["notes"]
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -495,7 +500,7 @@ def api_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 tenant=tenant,
                 name=form.cleaned_data["name"],
                 scope=form.cleaned_data["scope"],
-                created_by=request.user,
+                created_by=signed_in_user(request),
             )
             form = ApiKeyForm()
         else:

@@ -316,7 +316,8 @@ def _event_tone(event: WorkerEvent) -> str:
     if event.kind == Kind.SESSION_STATE:
         return STATE_WORDS[event.new_value].tone if event.new_value in STATE_WORDS else "off"
     if event.kind == Kind.WORKER_STATUS:
-        return {Status.ERROR: "bad", Status.RUNNING: "ok"}.get(event.new_value, "off")
+        tones: dict[str, str] = {Status.ERROR: "bad", Status.RUNNING: "ok"}
+        return tones.get(event.new_value, "off")
     return "bad" if event.kind == Kind.STALE_MARKED else "warn"
 
 

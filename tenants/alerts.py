@@ -105,16 +105,16 @@ def record_down_bulk(*, rows: Iterable[tuple[uuid.UUID, str]], old: str, new: st
 
     ``rows`` are (tenant id, reason). A fixed number of queries, whatever their number.
     """
-    rows = dict(rows)
-    if not rows:
+    reasons = dict(rows)
+    if not reasons:
         return 0
     now = timezone.now()
     already = set(
-        Incident.objects.filter(tenant_id__in=rows, closed_at__isnull=True).values_list(
+        Incident.objects.filter(tenant_id__in=reasons, closed_at__isnull=True).values_list(
             "tenant_id", flat=True
         )
     )
-    fresh = {tenant_id: reason for tenant_id, reason in rows.items() if tenant_id not in already}
+    fresh = {tenant_id: reason for tenant_id, reason in reasons.items() if tenant_id not in already}
     incidents = Incident.objects.bulk_create(
         [Incident(tenant_id=t, reason=r, opened_at=now, last_alert_at=now) for t, r in fresh.items()]
     )

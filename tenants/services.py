@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
@@ -46,12 +46,16 @@ class Transition:
         return self.old != self.new
 
 
-def _tenant_id_of(row: models.Model) -> uuid.UUID:
+# The rows whose status or state changes through _transition.
+_TransitionRow = Tenant | WorkerProcess | WhatsAppSession | SetupRequest
+
+
+def _tenant_id_of(row: _TransitionRow) -> uuid.UUID:
     return row.pk if isinstance(row, Tenant) else row.tenant_id
 
 
 def _transition(
-    row: models.Model,
+    row: _TransitionRow,
     *,
     field: str,
     new: str,
@@ -256,7 +260,8 @@ def worker_heartbeat(
     status = WorkerProcess.objects.filter(pk=worker.pk).values_list("status", flat=True).first()
     if status == WorkerProcess.Status.RUNNING:
         return False
-    worker.status = status
+    if status is not None:  # None only if the row is gone: worker_set_status then raises DoesNotExist
+        worker.status = status
     worker_set_status(worker=worker, status=WorkerProcess.Status.RUNNING, reason="heartbeat resumed")
     tenant = Tenant.objects.get(pk=worker.tenant_id)
     if tenant.status == Tenant.Status.ERROR and session.state == WhatsAppSession.State.CONNECTED:
@@ -327,7 +332,7 @@ def message_log_record(
 
 # --- Setup requests ------------------------------------------------------------------------
 
-_SETUP_DECISIONS = {
+_SETUP_DECISIONS: dict[str, set[str]] = {
     SetupRequest.Status.PENDING: {SetupRequest.Status.APPROVED, SetupRequest.Status.REJECTED},
     SetupRequest.Status.APPROVED: {SetupRequest.Status.DONE},
 }

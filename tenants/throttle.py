@@ -11,9 +11,11 @@ attempt is refused before the password is even checked.
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from config.addresses import client_address
@@ -46,7 +48,15 @@ def login_succeeded(*, email: str, ip_address: str) -> None:
     LoginFailure.objects.filter(email=email.lower(), ip_address=ip_address).delete()
 
 
-class ThrottledLoginMixin:
+# For the type checker the mixin is the AuthenticationForm it is mixed into (its cleaned_data,
+# request, error_messages and clean); at run time it stays a plain mixin, the MRO unchanged.
+if TYPE_CHECKING:
+    _LoginFormBase = AuthenticationForm
+else:
+    _LoginFormBase = object
+
+
+class ThrottledLoginMixin(_LoginFormBase):
     """For an AuthenticationForm: refuse while locked out, and record each failure."""
 
     throttle_where = "portal"
@@ -54,7 +64,7 @@ class ThrottledLoginMixin:
         "locked_out": "Too many failed sign-ins. Try again in %(minutes)d minutes.",
     }
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         email = (self.cleaned_data.get("username") or "").lower()
         address = client_address(self.request)
         if email and login_locked(email=email, ip_address=address):

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model
 
 from tenants.logs.files import rotated_logs, tenant_log_path
 from tenants.logs.handler import close_tenant_log
@@ -35,8 +34,21 @@ from workers.models import OutboundMessage, ReplyRule
 
 logger = logging.getLogger(__name__)
 
+# The models the confirmation counts, each with a tenant.
+_Counted = (
+    MessageLog
+    | WorkerEvent
+    | OutboundMessage
+    | ReplyRule
+    | User
+    | TenantApiKey
+    | SetupRequest
+    | Incident
+    | Alert
+)
+
 # What the confirmation counts, in the order it lists them.
-COUNTED: list[tuple[str, type[Model]]] = [
+COUNTED: list[tuple[str, type[_Counted]]] = [
     ("messages", MessageLog),
     ("timeline events", WorkerEvent),
     ("outbound messages", OutboundMessage),

@@ -129,7 +129,7 @@ def disagreement(worker: WorkerProcess, info: ProgramInfo | None, heartbeat_age:
     says_running = worker.status in (Status.STARTING, Status.RUNNING)
     if says_running and info is None:
         return f"the worker says {worker.status} but supervisord has no such program"
-    if says_running and not info.running:
+    if says_running and info is not None and not info.running:
         return f"the worker says {worker.status} but supervisord says {info.state}"
     if info is not None and info.state == "RUNNING":
         if worker.status == Status.RUNNING and (heartbeat_age is None or heartbeat_age > threshold):

@@ -12,6 +12,7 @@ import time
 import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from supervisor.xmlrpc import Faults, SupervisorTransport
@@ -56,7 +57,7 @@ def _info(raw: dict) -> ProgramInfo:
 class _TimeoutTransport(xmlrpc.client.Transport):
     """A down host must not hang an admin page: connections give up after 5 s."""
 
-    def make_connection(self, host: str) -> http.client.HTTPConnection:
+    def make_connection(self, host: tuple[str, dict[str, str]] | str) -> http.client.HTTPConnection:
         connection = super().make_connection(host)
         connection.timeout = 5
         return connection
@@ -92,7 +93,8 @@ class SupervisorHost:
             )
         return xmlrpc.client.ServerProxy(self.url.rstrip("/") + "/RPC2", transport=_TimeoutTransport())
 
-    def call(self, method: str, *args: object) -> object:
+    # Whatever supervisord's method returns, as XML-RPC decoded it: Any, as in ServerProxy.
+    def call(self, method: str, *args: object) -> Any:
         try:
             return getattr(self._proxy().supervisor, method)(*args)
         except xmlrpc.client.Fault:

@@ -31,6 +31,7 @@ from tenants import services as tenant_services
 from tenants.logs.handler import tenant_file_handler
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
 from workers import services
+from workers.models import OutboundMessage
 from workers.procinfo import tree_cpu_seconds, tree_pss_mib
 from workers.qr import qr_png_data_uri
 from workers.ratelimit import RateLimitPolicy, SendRateLimiter
@@ -167,7 +168,9 @@ class Worker:
         """An exception nobody caught in another thread ends the worker as a failure."""
         self.log.error(
             "unhandled error in a thread",
-            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+            # The hook's own (type, value, traceback), which logging takes as is; typeshed's
+            # exc_info triple does not allow the None value ExceptHookArgs is typed with.
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),  # type: ignore[arg-type]
             extra={"event": "thread_crashed", "thread": getattr(args.thread, "name", "?")},
         )
         self._thread_failure = f"crashed in a thread: {args.exc_type.__name__}: {args.exc_value}"[:500]
@@ -647,7 +650,7 @@ class Worker:
             )
         )
 
-    def _settle_interrupted_send(self, message: object, failed: Callable[..., object]) -> None:
+    def _settle_interrupted_send(self, message: OutboundMessage, failed: Callable[..., object]) -> None:
         if self.client.send_clicked:
             reason = "browser lost after Send was pressed; not retried so it cannot arrive twice"
             self._record(partial(failed, reason=reason, permanent=True))

@@ -10,6 +10,7 @@ import os
 import pwd
 import shlex
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def manage_py_command(*args: str) -> list[str]:
     return [sys.executable, str(settings.BASE_DIR / "manage.py"), *args]
 
 
-def worker_program(tenant_id: object, *, autostart: bool = True) -> Program:
+def worker_program(tenant_id: uuid.UUID, *, autostart: bool = True) -> Program:
     return Program(
         name=WorkerProcess.process_name_for(tenant_id),
         command=manage_py_command("run_worker", str(tenant_id)),

@@ -80,6 +80,15 @@ class ApiKeyCaller:
         return f"api-key:{self.key.prefix}"
 
 
+def api_caller(request: Request) -> User | ApiKeyCaller:
+    """Who a request the authenticators let through comes from: a user, or a tenant's key
+    (DRF's types know only users); nobody else is let through."""
+    caller: object = request.user
+    if not isinstance(caller, User | ApiKeyCaller):
+        raise exceptions.NotAuthenticated()
+    return caller
+
+
 class TenantApiKeyAuthentication(BaseAuthentication):
     """``Authorization: Bearer wak_…``: a tenant's own key, for tenants who call the API directly."""
 

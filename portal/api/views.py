@@ -24,6 +24,7 @@ from portal.api.authentication import (
     KeyScopeAllows,
     PortalKeyAuthentication,
     TenantApiKeyAuthentication,
+    api_caller,
 )
 from portal.api.serializers import (
     OutboundIn,
@@ -35,7 +36,7 @@ from portal.api.serializers import (
     SetupRequestIn,
     StatusOut,
 )
-from tenants.access import tenant_for_user
+from tenants.access import signed_in_user, tenant_for_user
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
 from tenants.models import Tenant, TenantApiKey, WhatsAppSession, seconds_since
 from tenants.selectors import setup_requests
@@ -58,7 +59,7 @@ class PortalAPIView(APIView):
     permission_classes = [IsTenantUser, KeyScopeAllows]
 
     def tenant(self, request: Request) -> Tenant:
-        return tenant_for_user(request.user)
+        return tenant_for_user(api_caller(request))
 
 
 ERRORS = {
@@ -142,10 +143,13 @@ class QrView(PortalAPIView):
     def get(self, request: Request) -> Response:
         session = self.tenant(request).session
         if session.state != WhatsAppSession.State.QR or not session.last_qr_data_uri:
-            reason = {
+            reasons: dict[str, str] = {
                 WhatsAppSession.State.CONNECTED: "already connected: no QR code is needed",
                 WhatsAppSession.State.STOPPED: "the worker is not running: no QR code yet",
-            }.get(session.state, f"no QR code is shown now (session {session.get_state_display().lower()})")
+            }
+            reason = reasons.get(
+                session.state, f"no QR code is shown now (session {session.get_state_display().lower()})"
+            )
             return Response({"detail": reason}, status=status.HTTP_404_NOT_FOUND)
         return Response(
             {
@@ -267,7 +271,7 @@ class SetupRequestsView(PortalAPIView):
         data = SetupRequestIn(data=request.data)
         data.is_valid(raise_exception=True)
         created = setup_request_create(
-            tenant=self.tenant(request), user=request.user, notes=data.validated_data["notes"]
+            tenant=self.tenant(request), user=signed_in_user(request), notes=data.validated_data["notes"]
         )
         return Response(PortalSetupRequestOut(created).data, status=status.HTTP_201_CREATED)
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tenants import selectors, services
+from tenants.access import signed_in_user
 from tenants.logs.query import DEFAULT_LINES, LEVELS, MAX_LINES, SINCE_HELP, BadLogQuery, parse_log_query
 from tenants.logs.reader import tenant_log_tail
 from tenants.message_pages import PAGE_PARAMETERS, message_page_response
@@ -179,10 +180,12 @@ class TenantDetailView(StaffAPIView):
             tenant.save(update_fields=["name", "updated_at"])
         wanted = data.validated_data.get("status")
         if wanted == Tenant.Status.SUSPENDED and tenant.status != wanted:
-            suspension.tenant_suspend(tenant=tenant, by=request.user.email)
+            suspension.tenant_suspend(tenant=tenant, by=signed_in_user(request).email)
         elif wanted == Tenant.Status.ACTIVE and tenant.status != wanted:
             suspension.tenant_reactivate(
-                tenant=tenant, by=request.user.email, release_held=data.validated_data["release_held"]
+                tenant=tenant,
+                by=signed_in_user(request).email,
+                release_held=data.validated_data["release_held"],
             )
         return Response(AdminTenantOut(self.get_tenant(tenant_id)).data)
 
@@ -207,7 +210,7 @@ class WorkerActionView(StaffAPIView):
             "restart": orchestration.worker_restart,
         }[action]
         try:
-            view = service(tenant=tenant, by=request.user.email)
+            view = service(tenant=tenant, by=signed_in_user(request).email)
         except orchestration.OrchestrationError as exc:
             code = (
                 status.HTTP_503_SERVICE_UNAVAILABLE
@@ -335,7 +338,10 @@ class SetupRequestDecisionView(StaffAPIView):
         notes = str(request.data.get("notes", ""))[:2000] if isinstance(request.data, dict) else ""
         try:
             services.setup_request_decide(
-                setup_request=setup_request, status=new_status, decided_by=request.user, notes=notes
+                setup_request=setup_request,
+                status=new_status,
+                decided_by=signed_in_user(request),
+                notes=notes,
             )
         except ValidationError as exc:
             return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)

@@ -10,9 +10,10 @@ rules, the ones the portal uses for one tenant.
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import CharField, Func, OuterRef, Q, QuerySet, Subquery
@@ -29,6 +30,10 @@ from tenants.history import (
 )
 from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess, time_since
 from tenants.selectors import HourCount, hourly_messages
+
+if TYPE_CHECKING:
+    from django.db.models.sql.compiler import _AsSqlType
+    from django_stubs_ext import WithAnnotations
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +121,18 @@ class _Unindexed(Func):
     arity = 1
     template = "%(expressions)s"
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+    # Whatever Func.as_sql returns (a list of params on Django 5.2; the stubs follow 6.0's tuple).
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> "_AsSqlType":
         return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
 
 
-def _tenant_events(tenant_ref: str = "pk") -> QuerySet[WorkerEvent]:
+class _UnindexedKind(TypedDict):
+    """The alias _tenant_events adds, so that the type checker knows its filters' keyword."""
+
+    unindexed_kind: str
+
+
+def _tenant_events(tenant_ref: str = "pk") -> "QuerySet[WithAnnotations[WorkerEvent, _UnindexedKind]]":
     """The timeline of the outer query's tenant (``tenant_ref`` names its id), newest first."""
     return (
         WorkerEvent.objects.alias(unindexed_kind=_Unindexed("kind", output_field=CharField()))
@@ -137,7 +149,7 @@ def last_stop_reason(tenant_ref: str = "pk") -> Subquery:
     return Subquery(stops.values("reason")[:1])
 
 
-def _tenants_with_state_before(week_start: datetime) -> list[dict[str, Any]]:
+def _tenants_with_state_before(week_start: datetime) -> list[Mapping[str, Any]]:
     last_state = _tenant_events().filter(unindexed_kind=Kind.SESSION_STATE, created_at__lt=week_start)
     # Plain values, not model instances: a third of the time for 1,000 tenants, and the
     # session's QR image is never read.
@@ -189,7 +201,11 @@ def recent_errors(limit: int = RECENT_ERRORS) -> list[WorkerEvent]:
 
 
 def _overview_of(
-    tenant: dict[str, Any], events: list[tuple[datetime, str, str]], *, now: datetime, stale_after: timedelta
+    tenant: Mapping[str, Any],
+    events: list[tuple[datetime, str, str]],
+    *,
+    now: datetime,
+    stale_after: timedelta,
 ) -> TenantOverview:
     states = [(moment, value) for moment, kind, value in events if kind == Kind.SESSION_STATE]
     before_week = tenant["state_before_week"]

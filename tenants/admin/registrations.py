@@ -6,6 +6,7 @@ Every changelist selects its related rows in the same query (no N+1), and the la
 
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -25,6 +26,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from tenants import services
+from tenants.access import signed_in_user
 from tenants.admin.overview import last_stop_reason
 from tenants.api_keys import api_key_revoke
 from tenants.formatting import humanize_age
@@ -41,6 +43,15 @@ from tenants.models import (
 )
 from tenants.throttle import ThrottledLoginMixin
 from workers import deletion, orchestration, suspension
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # For the type checker the action mixins are the ModelAdmin they are mixed into (its
+    # message_user); at run time they stay plain mixins, the MRO unchanged.
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
 
 # Colours of the status badges, by value; anything unlisted is grey.
 BADGE_COLOURS = {
@@ -108,11 +119,16 @@ def moment(value: datetime | None) -> str:
     )
 
 
+class _HasTenant(Protocol):
+    @property
+    def tenant(self) -> Tenant: ...
+
+
 class TenantColumn:
     """The tenant of a row, by name, cut short for lists."""
 
     @admin.display(description="tenant", ordering="tenant__name")
-    def tenant_name(self, obj: object) -> str:
+    def tenant_name(self, obj: _HasTenant) -> str:
         return truncated(obj.tenant.name, LIST_NAME)
 
 
@@ -126,13 +142,15 @@ class LargeTablePaginator(Paginator):
     ESTIMATE_ABOVE = 100_000
     COUNT_TIMEOUT_MS = 300
 
+    object_list: QuerySet[Any]  # the admin's changelists paginate querysets
+
     @cached_property
     def count(self) -> int:
         if connection.vendor != "postgresql":
             return super().count
         query = self.object_list.query
         if not query.where:
-            estimate = self._planner_estimate(query.model._meta.db_table)
+            estimate = self._planner_estimate(self.object_list.model._meta.db_table)
             if estimate > self.ESTIMATE_ABOVE:
                 return estimate
         try:
@@ -170,7 +188,7 @@ _supervisor_programs: ContextVar[tuple[dict, list[str]] | None] = ContextVar(
 )
 
 
-class WorkerActionsMixin:
+class WorkerActionsMixin(_ModelAdminBase):
     """Start, stop and restart workers from a changelist; each calls the orchestration service."""
 
     def _tenants(self, queryset: QuerySet) -> list[Tenant]:
@@ -184,7 +202,7 @@ class WorkerActionsMixin:
         }[action]
         for tenant in self._tenants(queryset):
             try:
-                view = service(tenant=tenant, by=request.user.email)
+                view = service(tenant=tenant, by=signed_in_user(request).email)
             except orchestration.OrchestrationError as exc:
                 self.message_user(request, f"{tenant.name}: {action} failed: {exc}", messages.ERROR)
                 continue
@@ -206,13 +224,13 @@ class WorkerActionsMixin:
         self._run(request, queryset, "restart")
 
 
-class SuspensionActionsMixin:
+class SuspensionActionsMixin(_ModelAdminBase):
     """Suspend and reactivate from the tenant list, through the one suspension service."""
 
     @admin.action(description="Suspend the selected tenants (stops workers and sends, holds queues)")
     def suspend_tenants(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         for tenant in queryset.exclude(status=Tenant.Status.SUSPENDED):
-            result = suspension.tenant_suspend(tenant=tenant, by=request.user.email)
+            result = suspension.tenant_suspend(tenant=tenant, by=signed_in_user(request).email)
             note = "" if result.worker_stopped else f"; its worker stops by itself ({result.worker_error})"
             self.message_user(request, f"{tenant.name}: suspended, {result.held} message(s) held{note}")
 
@@ -227,11 +245,18 @@ class SuspensionActionsMixin:
     def _reactivate(self, request: HttpRequest, queryset: QuerySet[Tenant], *, release_held: bool) -> None:
         for tenant in queryset.filter(status=Tenant.Status.SUSPENDED):
             result = suspension.tenant_reactivate(
-                tenant=tenant, by=request.user.email, release_held=release_held
+                tenant=tenant, by=signed_in_user(request).email, release_held=release_held
             )
             self.message_user(
                 request, f"{tenant.name}: reactivated, {result.held} held message(s) queued again"
             )
+
+
+class _TenantCounts(TypedDict):
+    """What TenantAdmin.get_queryset annotates each tenant with."""
+
+    n_messages: int
+    stop_reason: str | None
 
 
 @admin.register(Tenant)
@@ -285,7 +310,8 @@ class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
     ) -> HttpResponse:
         tenant = self.get_object(request, unquote(object_id))
         if tenant is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # ModelAdmin's own helper (its change and delete views call it); the stubs omit it.
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_delete_permission(request, tenant):
             raise PermissionDenied
         if request.method == "POST":
@@ -302,11 +328,13 @@ class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
 
     def _delete_tenant(self, request: HttpRequest, tenant: Tenant) -> HttpResponse:
         try:
-            deletion.tenant_delete(tenant=tenant, by=request.user.email)
+            deletion.tenant_delete(tenant=tenant, by=signed_in_user(request).email)
         except deletion.TenantDeletionRefused as exc:
             self.message_user(request, f"{tenant.name} was not deleted: {exc}", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:tenants_tenant_change", args=[tenant.pk]))
-        self.log_deletions(request, [tenant])
+        # Django's own delete_view passes a list too (log_deletions(request, [obj])); the stubs
+        # ask for a QuerySet, and the tenant's row is gone by now.
+        self.log_deletions(request, [tenant])  # type: ignore[arg-type]
         self.message_user(request, f"{tenant.name} and all its data were deleted.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:tenants_tenant_changelist"))
 
@@ -352,7 +380,7 @@ class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
         return humanize_age(session.heartbeat_age()) if session else "-"
 
     @admin.display(description="messages", ordering="n_messages")
-    def message_count(self, obj: Tenant) -> int:
+    def message_count(self, obj: "WithAnnotations[Tenant, _TenantCounts]") -> int:
         return obj.n_messages
 
 
@@ -482,7 +510,7 @@ class WhatsAppSessionAdmin(TenantColumn, ReadOnlyAdmin):
     search_fields = ["tenant__name"]
     list_select_related = ["tenant"]
     # The raw QR value is a credential: staff see the code as an image, not the string.
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "tenant",
         "state",
         "state_changed_at",
@@ -492,7 +520,7 @@ class WhatsAppSessionAdmin(TenantColumn, ReadOnlyAdmin):
         "last_seen_at",
         "chat_list_ok",
         "last_page_event_at",
-    ]
+    )
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, obj: WhatsAppSession) -> str:
@@ -627,7 +655,7 @@ class SetupRequestAdmin(TenantColumn, admin.ModelAdmin):
         for setup_request in queryset:
             try:
                 services.setup_request_decide(
-                    setup_request=setup_request, status=status, decided_by=request.user
+                    setup_request=setup_request, status=status, decided_by=signed_in_user(request)
                 )
                 done += 1
             except ValidationError as exc:
@@ -711,7 +739,7 @@ class TenantApiKeyAdmin(TenantColumn, ReadOnlyAdmin):
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["tenant__name", "=prefix", "name"]
     list_select_related = ["tenant"]
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "name",
         "tenant",
         "key_prefix",
@@ -720,7 +748,7 @@ class TenantApiKeyAdmin(TenantColumn, ReadOnlyAdmin):
         "created_at",
         "last_used_at",
         "revoked_at",
-    ]
+    )
     actions = ["revoke"]
 
     @admin.display(description="key")

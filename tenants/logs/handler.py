@@ -10,8 +10,10 @@ import logging.handlers
 import os
 import sys
 import uuid
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -23,7 +25,9 @@ from tenants.models import Tenant
 class TenantLogAdapter(logging.LoggerAdapter):
     """Adds ``tenant_id`` to every line, keeping the caller's own ``extra`` fields."""
 
-    def process(self, msg: str, kwargs: dict) -> tuple[str, dict]:
+    extra: Mapping[str, object]  # never None: tenant_logger always passes the tenant's id
+
+    def process(self, msg: str, kwargs: MutableMapping[str, Any]) -> tuple[str, MutableMapping[str, Any]]:
         kwargs["extra"] = {**kwargs.get("extra", {}), **self.extra}
         return msg, kwargs
 

@@ -346,7 +346,11 @@ def serve(host: str = "127.0.0.1", port: int = 9000, **options: Any) -> None:
         logger.info("simulator stopped")
 
 
-def _stop_on_signals(server: ThreadingHTTPServer) -> dict[int, object]:
+# What signal.signal returns and takes back: a handler, SIG_DFL / SIG_IGN, or None.
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def _stop_on_signals(server: ThreadingHTTPServer) -> dict[int, _SignalHandler]:
     """Make SIGTERM/SIGINT end `serve_forever`; returns the handlers to restore."""
     if threading.current_thread() is not threading.main_thread():
         return {}

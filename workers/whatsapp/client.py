@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar, cast
 from urllib.parse import urlencode, urljoin
 
 import urllib3
@@ -31,6 +32,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.client_config import ClientConfig
+from selenium.webdriver.remote.remote_connection import RemoteConnection
 from selenium.webdriver.remote.webelement import WebElement
 
 from workers.whatsapp import events
@@ -38,6 +40,8 @@ from workers.whatsapp.profile import prepare_profile
 from workers.whatsapp.selectors import LOGGED_OUT_QUERY, SELECTORS, TEXTS
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 OBSERVER_JS = (Path(__file__).parent / "observer.js").read_text(encoding="utf-8")
 PAGE_LOAD_SECONDS = 60
@@ -132,8 +136,8 @@ class WhatsAppClient:
             self._driver = self._launch()
         except (WebDriverException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise BrowserGone(f"the browser did not start: {str(exc).strip()[:200]}") from exc
-        self._call(lambda: self._driver.set_page_load_timeout(PAGE_LOAD_SECONDS))
-        self._call(lambda: self._driver.set_script_timeout(self.command_timeout))
+        self._call(lambda: self.driver.set_page_load_timeout(PAGE_LOAD_SECONDS))
+        self._call(lambda: self.driver.set_script_timeout(self.command_timeout))
         self._navigate(self.url)
         self.log.info(
             "browser started", extra={"event": "browser_started", "browser_pids": self.browser_pids()}
@@ -179,7 +183,8 @@ class WhatsAppClient:
         self._service = Service(self.chromedriver_path, popen_kw={"start_new_session": True})
         driver = webdriver.Chrome(options=options, service=self._service)
         # A frozen page must not hang the worker forever: every command gets a deadline.
-        driver.command_executor._client_config.timeout = int(self.command_timeout) + 2
+        # (WebDriver turns a str command_executor into a RemoteConnection: selenium casts too.)
+        cast(RemoteConnection, driver.command_executor)._client_config.timeout = int(self.command_timeout) + 2
         return driver
 
     def stop(self, *, graceful: bool = True) -> None:
@@ -232,7 +237,8 @@ class WhatsAppClient:
 
     def _navigate(self, url: str) -> None:
         """Load a page: a page load may take longer than any other command is allowed to."""
-        config = self.driver.command_executor._client_config
+        # WebDriver turns a str command_executor into a RemoteConnection (selenium casts too).
+        config = cast(RemoteConnection, self.driver.command_executor)._client_config
         usual, config.timeout = config.timeout, PAGE_LOAD_SECONDS + 5
         try:
             self._call(lambda: self.driver.get(url))
@@ -246,7 +252,7 @@ class WhatsAppClient:
         config = {"selectors": SELECTORS, "texts": TEXTS, "loggedOutQuery": LOGGED_OUT_QUERY}
         self._call(lambda: self.driver.execute_script(OBSERVER_JS, config))
 
-    def _call(self, action: Callable[[], object]) -> object:
+    def _call(self, action: Callable[[], T]) -> T:
         try:
             return action()
         except (TimeoutException, JavascriptException):
@@ -396,7 +402,9 @@ class WhatsAppClient:
     def _open_chat(self, number: str) -> None:
         for row in self._call(lambda: self._find_all("chat_rows")):
             label = self._find("chat_title", row)
-            digits = "".join(c for c in (label.get_attribute("title") if label else "") if c.isdigit())
+            # chat_title matches span[title] only: the attribute is there.
+            title = cast(str, label.get_attribute("title")) if label else ""
+            digits = "".join(c for c in title if c.isdigit())
             if digits == number:
                 row.click()
                 return

@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -51,7 +52,8 @@ class Command(BaseCommand):
         parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
         parser.add_argument("--json", action="store_true", help="print the raw JSON lines")
 
-    def handle(self, *args: object, **options: object) -> None:
+    # argparse's values, typed by add_arguments above: Any, as in BaseCommand.handle.
+    def handle(self, *args: object, **options: Any) -> None:
         try:
             tenant_id = parse_tenant_id(options["tenant"])
         except InvalidTenantId as exc:

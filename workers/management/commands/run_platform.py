@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
@@ -16,6 +17,14 @@ from django.core.management.base import CommandError, CommandParser
 from config.startup import PlatformCommand
 from tenants.models import Tenant
 from workers.supervisor_config import Program, main_config, manage_py_command, worker_program, write_program
+
+
+class _Defaults(TypedDict):
+    """What every program of the platform shares (Program's own fields)."""
+
+    directory: Path
+    log_dir: Path
+    startsecs: int
 
 
 class Command(PlatformCommand):
@@ -57,7 +66,7 @@ class Command(PlatformCommand):
         os.execv(supervisord, [supervisord, "-c", str(config)])  # noqa: S606 -- our own binary
 
     def _programs(self, port: int, simulator_port: int, log_dir: Path) -> list[Program]:
-        base = {"directory": settings.BASE_DIR, "log_dir": log_dir, "startsecs": 2}
+        base: _Defaults = {"directory": settings.BASE_DIR, "log_dir": log_dir, "startsecs": 2}
         return [
             Program(
                 name="simulator",

@@ -5,11 +5,13 @@ supervisor restarts it), 2 bad arguments (unknown tenant, suspended, session hel
 """
 
 import faulthandler
+import io
 import logging
 import os
 import signal
 import sys
 import threading
+from typing import cast
 
 from django.conf import settings
 from django.core.management.base import CommandParser
@@ -36,7 +38,9 @@ class Command(PlatformCommand):
 
     def handle(self, *args: object, tenant: str, **options: object) -> None:
         # Line by line to the supervisor's log file: a killed worker's last words are kept.
-        sys.stdout.reconfigure(line_buffering=True)
+        # A process's own stdout (here the pipe supervisord reads) is a TextIOWrapper; typeshed
+        # types sys.stdout as TextIO, which has no reconfigure.
+        cast(io.TextIOWrapper, sys.stdout).reconfigure(line_buffering=True)
         code = run_worker(tenant)
         connections.close_all()
         sys.exit(code)
