@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -28,6 +28,7 @@ from tenants.models import (
     WhatsAppSession,
     WorkerEvent,
     WorkerProcess,
+    seconds_since,
 )
 
 logger = logging.getLogger(__name__)
@@ -267,6 +268,79 @@ def worker_heartbeat(
     if tenant.status == Tenant.Status.ERROR and session.state == WhatsAppSession.State.CONNECTED:
         tenant_mark_active(tenant=tenant, reason="heartbeat resumed")
     return True
+
+
+class StaleWorker(NamedTuple):
+    """A RUNNING worker the stale check found silent, claimed under its row lock."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    process_name: str
+    host: str
+    last_seen_at: datetime | None
+    tenant_status: str
+
+
+def _stale_reason(age: int | None) -> str:
+    return "no heartbeat ever recorded" if age is None else f"no heartbeat for {age} s"
+
+
+def workers_mark_stale_bulk(*, workers: list[StaleWorker], now: datetime, threshold_seconds: int) -> int:
+    """Mark silent workers ERROR: the bulk form of the status transition, for the stale check.
+
+    Set-based, for thousands of workers at once, yet the same records as ``_transition``: the
+    worker's status, a STALE_MARKED event, the tenant's ERROR (unless it is already in error
+    or suspended) with its event, and one alert per tenant. Called inside the caller's
+    transaction, on rows it has locked; the status is re-checked in the UPDATE.
+    """
+    if not workers:
+        return 0
+    RUNNING, ERROR = WorkerProcess.Status.RUNNING, WorkerProcess.Status.ERROR
+    WorkerProcess.objects.filter(id__in=[w.id for w in workers], status=RUNNING).update(
+        status=ERROR, last_error=f"no heartbeat for over {threshold_seconds} s (stale check)", updated_at=now
+    )
+    reasons = {}
+    events = []
+    for _, tenant_id, process_name, host, last_seen, tenant_status in workers:
+        age = seconds_since(last_seen, now)
+        reasons[tenant_id] = _stale_reason(age)
+        events.append(
+            WorkerEvent(
+                tenant_id=tenant_id,
+                kind=WorkerEvent.Kind.STALE_MARKED,
+                old_value=RUNNING,
+                new_value=ERROR,
+                reason=reasons[tenant_id],
+                created_at=now,
+            )
+        )
+        if tenant_status not in (Tenant.Status.ERROR, Tenant.Status.SUSPENDED):
+            events.append(
+                WorkerEvent(
+                    tenant_id=tenant_id,
+                    kind=WorkerEvent.Kind.TENANT_STATUS,
+                    old_value=tenant_status,
+                    new_value=Tenant.Status.ERROR,
+                    reason=reasons[tenant_id],
+                    created_at=now,
+                )
+            )
+        logger.warning(
+            "stale worker marked",
+            extra={
+                "tenant_id": str(tenant_id),
+                "process_name": process_name,
+                "host": host,
+                "heartbeat_age_s": age,
+            },
+        )
+    Tenant.objects.filter(id__in=reasons).exclude(
+        status__in=[Tenant.Status.ERROR, Tenant.Status.SUSPENDED]
+    ).update(status=Tenant.Status.ERROR, updated_at=now)
+    WorkerEvent.objects.bulk_create(events)
+    alerts.record_down_bulk(rows=reasons.items(), old=RUNNING, new=ERROR)
+    counter_increment(metric="whatsapp_stale_marked_total", by=len(workers))
+    return len(workers)
 
 
 # --- Messages ------------------------------------------------------------------------------
