@@ -172,6 +172,24 @@ def worker_set_status(
     )
 
 
+def worker_record_command(*, worker: WorkerProcess, action: str, by: str, host: str) -> None:
+    """A start or stop supervisord carried out: the worker now lives on ``host``, and the
+    timeline says who asked."""
+    now = timezone.now()
+    with transaction.atomic():
+        WorkerProcess.objects.filter(pk=worker.pk).update(host=host, updated_at=now)
+        worker.host = host
+        WorkerEvent.objects.create(
+            tenant_id=worker.tenant_id,
+            kind=Kind.COMMAND,
+            new_value=action,
+            reason=f"{action} by {by} on {host}",
+        )
+    logger.info(
+        "worker command", extra={"tenant_id": str(worker.tenant_id), "action": action, "by": by, "host": host}
+    )
+
+
 def worker_record_error(*, worker: WorkerProcess, reason: str) -> None:
     """An error the worker survived (logout, conflict, lost browser): kept, not a status."""
     with transaction.atomic():

@@ -7,13 +7,14 @@ and STOPPED as it gets there.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
 
 from tenants import services as tenant_services
-from tenants.models import Tenant, WorkerEvent, WorkerProcess, seconds_since
+from tenants.models import Tenant, WorkerProcess, seconds_since
 from workers.process_manager import ProcessManagerError, ProgramInfo, SupervisorHost, SupervisorUnavailable
 from workers.supervisor_config import worker_program
 
@@ -69,18 +70,6 @@ def _locate(name: str) -> tuple[SupervisorHost | None, ProgramInfo | None, list[
     return None, None, reachable
 
 
-def _record_command(worker: WorkerProcess, action: str, by: str, host: str) -> None:
-    WorkerEvent.objects.create(
-        tenant_id=worker.tenant_id,
-        kind=WorkerEvent.Kind.COMMAND,
-        new_value=action,
-        reason=f"{action} by {by} on {host}",
-    )
-    logger.info(
-        "worker command", extra={"tenant_id": str(worker.tenant_id), "action": action, "by": by, "host": host}
-    )
-
-
 def worker_start(*, tenant: Tenant, by: str) -> WorkerView:
     if tenant.status == Tenant.Status.SUSPENDED:
         raise OrchestrationError(f"{tenant.name} is suspended; unsuspend it before starting its worker")
@@ -96,8 +85,7 @@ def worker_start(*, tenant: Tenant, by: str) -> WorkerView:
         host.start(worker.process_name)
     except ProcessManagerError as exc:
         raise OrchestrationError(str(exc)) from exc
-    WorkerProcess.objects.filter(pk=worker.pk).update(host=host.name, updated_at=timezone.now())
-    _record_command(worker, "start", by, host.name)
+    tenant_services.worker_record_command(worker=worker, action="start", by=by, host=host.name)
     return worker_status(tenant=tenant)
 
 
@@ -110,7 +98,7 @@ def worker_stop(*, tenant: Tenant, by: str) -> WorkerView:
             host.remove(worker.process_name)
         except ProcessManagerError as exc:
             raise OrchestrationError(str(exc)) from exc
-        _record_command(worker, "stop", by, host.name)
+        tenant_services.worker_record_command(worker=worker, action="stop", by=by, host=host.name)
     worker.refresh_from_db()
     if worker.status != Status.STOPPED:
         # The process did not get to say so itself (it was not running, or was killed).
@@ -121,6 +109,31 @@ def worker_stop(*, tenant: Tenant, by: str) -> WorkerView:
 def worker_restart(*, tenant: Tenant, by: str) -> WorkerView:
     worker_stop(tenant=tenant, by=by)
     return worker_start(tenant=tenant, by=by)
+
+
+class UnknownAction(OrchestrationError):
+    """An action that is none of ACTIONS."""
+
+
+# What can be done to a worker, by name: the admin's actions, the staff API's
+# ``worker/<action>`` and ``manage.py worker <action>`` all look the name up here.
+ACTIONS: dict[str, Callable[..., WorkerView]] = {
+    "start": worker_start,
+    "stop": worker_stop,
+    "restart": worker_restart,
+}
+
+
+def worker_action(*, tenant: Tenant, action: str, by: str) -> WorkerView:
+    """Do ``action`` (one of ACTIONS) to the tenant's worker, on behalf of ``by``.
+
+    Raises WorkerHostsUnreachable when no supervisord answers, and OrchestrationError for any
+    other refusal (a suspended tenant, a supervisord fault, an unknown action).
+    """
+    service = ACTIONS.get(action)
+    if service is None:
+        raise UnknownAction(f"{action[:40]!r} is not one of {', '.join(ACTIONS)}")
+    return service(tenant=tenant, by=by)
 
 
 def disagreement(worker: WorkerProcess, info: ProgramInfo | None, heartbeat_age: int | None) -> str:

@@ -204,13 +204,8 @@ class WorkerActionView(StaffAPIView):
     )
     def post(self, request: Request, tenant_id: uuid.UUID, action: str) -> Response:
         tenant = self.get_tenant(tenant_id)
-        service = {
-            "start": orchestration.worker_start,
-            "stop": orchestration.worker_stop,
-            "restart": orchestration.worker_restart,
-        }[action]
         try:
-            view = service(tenant=tenant, by=signed_in_user(request).email)
+            view = orchestration.worker_action(tenant=tenant, action=action, by=signed_in_user(request).email)
         except orchestration.OrchestrationError as exc:
             code = (
                 status.HTTP_503_SERVICE_UNAVAILABLE

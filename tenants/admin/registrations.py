@@ -195,14 +195,10 @@ class WorkerActionsMixin(_ModelAdminBase):
         return [getattr(obj, "tenant", obj) for obj in queryset]
 
     def _run(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
-        service = {
-            "start": orchestration.worker_start,
-            "stop": orchestration.worker_stop,
-            "restart": orchestration.worker_restart,
-        }[action]
         for tenant in self._tenants(queryset):
             try:
-                view = service(tenant=tenant, by=signed_in_user(request).email)
+                by = signed_in_user(request).email
+                view = orchestration.worker_action(tenant=tenant, action=action, by=by)
             except orchestration.OrchestrationError as exc:
                 self.message_user(request, f"{tenant.name}: {action} failed: {exc}", messages.ERROR)
                 continue

@@ -156,3 +156,8 @@ def test_it_places_a_new_worker_on_the_least_loaded_host(tenant, other_tenant, s
     orchestration.worker_stop(tenant=tenant, by="test")
     orchestration.worker_stop(tenant=other_tenant, by="test")
     assert names(busy) == names(idle) == set()
+
+
+def test_an_action_outside_the_table_is_refused_by_name(tenant):
+    with pytest.raises(orchestration.UnknownAction, match="'explode' is not one of start, stop, restart"):
+        orchestration.worker_action(tenant=tenant, action="explode", by="a test")

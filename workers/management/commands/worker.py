@@ -10,18 +10,12 @@ from tenants.logs.files import InvalidTenantId, parse_tenant_id
 from tenants.models import Tenant
 from workers import orchestration
 
-ACTIONS = {
-    "start": orchestration.worker_start,
-    "stop": orchestration.worker_stop,
-    "restart": orchestration.worker_restart,
-}
-
 
 class Command(PlatformCommand):
     help = "Start, stop, restart or show a tenant's worker (under supervisord)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=[*ACTIONS, "status"])
+        parser.add_argument("action", choices=[*orchestration.ACTIONS, "status"])
         parser.add_argument("tenant", help="the tenant's id (a UUID)")
         parser.add_argument("--json", action="store_true", help="print the status as JSON")
 
@@ -31,7 +25,7 @@ class Command(PlatformCommand):
             if action == "status":
                 view = orchestration.worker_status(tenant=found)
             else:
-                view = ACTIONS[action](tenant=found, by="manage.py worker")
+                view = orchestration.worker_action(tenant=found, action=action, by="manage.py worker")
         except orchestration.OrchestrationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(render(view, as_json=json))
