@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal import services, wording
+from portal import wording
 from portal.access import tenant_required
 from portal.forms import ApiKeyForm, ReplyRuleForm, SendForm, SetupRequestForm
 from tenants.access import signed_in_user
@@ -52,6 +52,7 @@ from tenants.selectors import (
 )
 from tenants.services import setup_request_create
 from workers import orchestration
+from workers import services as worker_services
 from workers.models import OutboundMessage, ReplyRule
 from workers.selectors import outbound_queue
 from workers.services import IdempotencyConflict, outbound_enqueue
@@ -378,7 +379,7 @@ def rule_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         return _rule_form_page(request, tenant, form, None)
     if form.is_valid():
         try:
-            rule = services.reply_rule_create(tenant=tenant, **form.cleaned_data)
+            rule = worker_services.reply_rule_create(tenant=tenant, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -396,7 +397,7 @@ def rule_edit(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> HttpR
         return _rule_form_page(request, tenant, form, rule)
     if form.is_valid():
         try:
-            services.reply_rule_update(rule=rule, **form.cleaned_data)
+            worker_services.reply_rule_update(rule=rule, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -413,7 +414,7 @@ def rule_toggle(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> Htt
     wanted = request.POST.get("enabled")
     if wanted not in ("0", "1"):
         return HttpResponse("Say whether to switch the rule on (enabled=1) or off (enabled=0).", status=400)
-    services.reply_rule_set_enabled(rule=rule, enabled=wanted == "1")
+    worker_services.reply_rule_set_enabled(rule=rule, enabled=wanted == "1")
     messages.success(request, f"Rule “{rule}” is {'on' if rule.enabled else 'off'}.")
     return redirect("portal:rules")
 
@@ -425,7 +426,7 @@ def rule_delete(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> Htt
     if request.method != "POST":
         return _page(request, "rule_delete.html", tenant=tenant, section="rules", context={"rule": rule})
     name = str(rule)
-    services.reply_rule_delete(rule=rule)
+    worker_services.reply_rule_delete(rule=rule)
     messages.success(request, f"Rule “{name}” deleted.")
     return redirect("portal:rules")
 

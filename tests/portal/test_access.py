@@ -4,9 +4,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from portal import services as portal_services
 from tenants import services
 from tenants.models import MessageLog, SetupRequest
+from workers import services as worker_services
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 
@@ -15,7 +15,7 @@ PAGES = ["dashboard", "messages", "send", "rules", "rule_create", "history", "se
 
 @pytest.fixture
 def rule(tenant) -> ReplyRule:
-    return portal_services.reply_rule_create(
+    return worker_services.reply_rule_create(
         tenant=tenant, name="Opening hours", pattern="hours", reply_text="We open at 8"
     )
 

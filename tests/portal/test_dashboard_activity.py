@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import services as portal_services
 from tenants import services
+from workers import services as worker_services
 from workers.services import inbound_message_handle, outbound_claim_next, outbound_enqueue, outbound_mark_sent
 
 URL = reverse("portal:dashboard")
@@ -45,7 +45,7 @@ def test_it_counts_messages_in_and_out_today_and_over_seven_days(owner, tenant, 
 
 
 def test_it_counts_the_replies_its_rules_sent_and_what_is_queued(owner, tenant):
-    portal_services.reply_rule_create(tenant=tenant, name="Hours", pattern="hours", reply_text="We open at 8")
+    worker_services.reply_rule_create(tenant=tenant, name="Hours", pattern="hours", reply_text="We open at 8")
     for n in range(3):
         inbound_message_handle(
             tenant=tenant, wa_message_id=f"in-{n}", from_number="15551230001", text="hours?"

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from portal import services
+from workers import services
 from workers.models import ReplyRule
 
 LIST = reverse("portal:rules")
