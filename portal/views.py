@@ -6,6 +6,7 @@ URL names is fetched filtered by that tenant, so another tenant's id is simply n
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -364,9 +365,23 @@ def rule_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return _page(request, "rules.html", tenant=tenant, section="rules", context={"rules": rules})
 
 
-def _rule_form_page(
-    request: HttpRequest, tenant: Tenant, form: ReplyRuleForm, rule: ReplyRule | None, status: int = 200
+def _rule_form(
+    request: HttpRequest, tenant: Tenant, rule: ReplyRule | None, save: Callable[[dict], ReplyRule]
 ) -> HttpResponse:
+    """The rule form page: shown on GET; on POST saved through ``save`` (given the cleaned
+    fields) and back to the list, or shown again with what was wrong (400)."""
+    form = ReplyRuleForm(request.POST or None, instance=rule)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                saved = save(form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Rule “{saved}” {'saved' if rule else 'added'}.")
+                return redirect("portal:rules")
+        status = 400
     context = {"form": form, "rule": rule}
     return _page(request, "rule_form.html", tenant=tenant, section="rules", context=context, status=status)
 
@@ -374,36 +389,18 @@ def _rule_form_page(
 @tenant_required
 @require_http_methods(["GET", "POST"])
 def rule_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    form = ReplyRuleForm(request.POST or None)
-    if request.method != "POST":
-        return _rule_form_page(request, tenant, form, None)
-    if form.is_valid():
-        try:
-            rule = worker_services.reply_rule_create(tenant=tenant, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Rule “{rule}” added.")
-            return redirect("portal:rules")
-    return _rule_form_page(request, tenant, form, None, status=400)
+    return _rule_form(
+        request, tenant, None, lambda fields: worker_services.reply_rule_create(tenant=tenant, **fields)
+    )
 
 
 @tenant_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, tenant: Tenant, rule_id: uuid.UUID) -> HttpResponse:
     rule = _rule_of(tenant, rule_id)
-    form = ReplyRuleForm(request.POST or None, instance=rule)
-    if request.method != "POST":
-        return _rule_form_page(request, tenant, form, rule)
-    if form.is_valid():
-        try:
-            worker_services.reply_rule_update(rule=rule, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Rule “{rule}” saved.")
-            return redirect("portal:rules")
-    return _rule_form_page(request, tenant, form, rule, status=400)
+    return _rule_form(
+        request, tenant, rule, lambda fields: worker_services.reply_rule_update(rule=rule, **fields)
+    )
 
 
 @tenant_required
