@@ -256,6 +256,9 @@ OUTBOUND_JITTER_SECONDS = env.float("OUTBOUND_JITTER_SECONDS", default=1.5)
 OUTBOUND_DAILY_CAP = _positive_int("OUTBOUND_DAILY_CAP", 1000)
 # Attempts before a message that keeps failing for a transient reason is marked FAILED.
 OUTBOUND_MAX_ATTEMPTS = _positive_int("OUTBOUND_MAX_ATTEMPTS", 5)
+# A sent message with no server ack (one tick) within this many seconds is "not confirmed":
+# shown, counted in /metrics and alerted on, never silently called sent.
+OUTBOUND_ACK_TIMEOUT_SECONDS = _positive_int("OUTBOUND_ACK_TIMEOUT_SECONDS", 60)
 
 # --- Orchestration -------------------------------------------------------------------------
 # The supervisord of each worker host, comma-separated: `unix:///path/supervisor.sock` or

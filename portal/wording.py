@@ -87,6 +87,17 @@ STATE_WORDS: dict[str, StateWords] = {
         "We have been alerted. Scan a new code here to link your phone again.",
         "bad",
     ),
+    State.BLOCKED: StateWords(
+        "WhatsApp has blocked this session",
+        "WhatsApp refuses this number (its terms of service) or our network. We have been alerted; "
+        "the reason is in your timeline.",
+        "bad",
+    ),
+    State.UPDATE_NEEDED: StateWords(
+        "WhatsApp asks for a newer version — we are on it",
+        "WhatsApp says our version of WhatsApp Web is too old. We have been alerted and will update it.",
+        "bad",
+    ),
 }
 
 # A stopped session reads differently when we know why it stopped.
@@ -135,6 +146,8 @@ STATE_NAMES: dict[str, str] = {
     State.CONFLICT: "Open in another window",
     State.LOGGED_OUT: "Logged out from the phone",
     State.AUTH_FAILURE: "Login refused by WhatsApp",
+    State.BLOCKED: "Blocked by WhatsApp",
+    State.UPDATE_NEEDED: "WhatsApp Web version too old",
 }
 
 # The dashboard's "Your bot": the worker process, in the tenant's words.

@@ -139,6 +139,9 @@ class WhatsAppSession(TimestampedModel):
         CONFLICT = "CONFLICT", "Open in another window"
         LOGGED_OUT = "LOGGED_OUT", "Logged out"
         AUTH_FAILURE = "AUTH_FAILURE", "Authentication failed"
+        # WhatsApp refuses the number (terms of service) or this server's network (proxy).
+        BLOCKED = "BLOCKED", "Blocked by WhatsApp"
+        UPDATE_NEEDED = "UPDATE_NEEDED", "WhatsApp Web version too old"
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="session")
     state = models.CharField(max_length=20, choices=State.choices, default=State.STOPPED)
@@ -148,6 +151,12 @@ class WhatsAppSession(TimestampedModel):
     last_qr_data_uri = models.TextField(blank=True)
     qr_issued_at = models.DateTimeField(null=True, blank=True)
     qr_refresh_count = models.PositiveIntegerField(default=0)
+    # Linking by phone number instead of QR: the number a tenant asked a pairing code for,
+    # and the code (a login credential, like the QR value: never in logs) with its expiry.
+    link_phone = models.CharField(max_length=20, blank=True)
+    link_code = models.CharField(max_length=16, blank=True)
+    link_code_expires_at = models.DateTimeField(null=True, blank=True)
+    link_code_error = models.CharField(max_length=300, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)  # the heartbeat
     # Proof of a live pipeline, not just a live process (field notes, "Connected while dead").
     chat_list_ok = models.BooleanField(default=False)
@@ -216,6 +225,17 @@ class WorkerProcess(TimestampedModel):
         return f"wa-worker-{tenant_id}"
 
 
+class Ack(models.IntegerChoices):
+    """WhatsApp's acknowledgement of a sent message, as wa-js reports it."""
+
+    ERROR = -1, "Error"
+    PENDING = 0, "Pending"
+    SERVER = 1, "Sent"
+    DEVICE = 2, "Delivered"
+    READ = 3, "Read"
+    PLAYED = 4, "Played"
+
+
 class MessageLog(models.Model):
     class Direction(models.TextChoices):
         IN = "IN", "Incoming"
@@ -224,12 +244,25 @@ class MessageLog(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
-    from_number = models.CharField(max_length=32, blank=True)  # blank: our own number, unknown
+    # Phone numbers where known (a LID sender WhatsApp cannot resolve has none); blank for
+    # our own number. The ids below are as WhatsApp gave them.
+    from_number = models.CharField(max_length=32, blank=True)
     to_number = models.CharField(max_length=32, blank=True)
     message_text = models.TextField(blank=True)
     # NULL, not "", for "no id": the unique constraint below applies only where one is set.
     wa_message_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The chat as WhatsApp names it: <digits>@c.us, <id>@lid (a hidden number) or <id>@g.us.
+    chat_id = models.CharField(max_length=120, blank=True)
+    # Who wrote it, as given (in a group: the participant).
+    sender_id = models.CharField(max_length=120, blank=True)
+    is_group = models.BooleanField(default=False)
+    message_type = models.CharField(max_length=20, default="chat")
+    quoted_wa_message_id = models.CharField(max_length=200, blank=True)
+    wa_timestamp = models.DateTimeField(null=True, blank=True)  # WhatsApp's own time
+    # Outgoing: WhatsApp's latest acknowledgement (see Ack) and when it came.
+    ack = models.SmallIntegerField(null=True, blank=True)
+    ack_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

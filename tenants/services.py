@@ -239,6 +239,50 @@ def session_record_qr(*, session: WhatsAppSession, value: str, data_uri: str) ->
     return count
 
 
+def session_request_link_code(*, session: WhatsAppSession, phone: str) -> None:
+    """A tenant asks to link by phone number: the worker asks WhatsApp for a code."""
+    WhatsAppSession.objects.filter(pk=session.pk).update(
+        link_phone=phone,
+        link_code="",
+        link_code_expires_at=None,
+        link_code_error="",
+        updated_at=timezone.now(),
+    )
+    session.link_phone, session.link_code, session.link_code_expires_at = phone, "", None
+    session.link_code_error = ""
+    WorkerEvent.objects.create(
+        tenant_id=session.tenant_id, kind=Kind.QR_ISSUED, reason="pairing code asked for by phone number"
+    )
+
+
+@transaction.atomic
+def session_record_link_code(*, session: WhatsAppSession, code: str, expires_at: datetime) -> None:
+    """The pairing code WhatsApp gave (or refreshed): shown to the tenant until it expires."""
+    session_set_state(session=session, state=WhatsAppSession.State.QR, reason="pairing code shown")
+    WhatsAppSession.objects.filter(pk=session.pk).update(
+        link_code=code, link_code_expires_at=expires_at, link_code_error="", updated_at=timezone.now()
+    )
+    session.link_code, session.link_code_expires_at, session.link_code_error = code, expires_at, ""
+
+
+def session_end_link_code(*, session: WhatsAppSession, reason: str) -> None:
+    """The pairing code expired or WhatsApp refused one (the tenant sees why and may ask
+    again), or the session linked (``reason`` empty: nothing went wrong)."""
+    WhatsAppSession.objects.filter(pk=session.pk).update(
+        link_phone="",
+        link_code="",
+        link_code_expires_at=None,
+        link_code_error=reason[:300],
+        updated_at=timezone.now(),
+    )
+    session.link_phone, session.link_code, session.link_code_expires_at = "", "", None
+    session.link_code_error = reason[:300]
+    if reason:
+        WorkerEvent.objects.create(
+            tenant_id=session.tenant_id, kind=Kind.ERROR, reason=f"pairing code: {reason}"[:500]
+        )
+
+
 def session_heartbeat(*, session: WhatsAppSession, at: datetime | None = None) -> None:
     """The cheap liveness write: one UPDATE, no event (the timeline records changes only)."""
     at = at or timezone.now()
@@ -373,12 +417,14 @@ def message_log_record(
     text: str,
     wa_message_id: str | None = None,
     at: datetime | None = None,
+    **details: object,
 ) -> tuple[MessageLog, bool]:
     """Log a message once: returns the row and whether it is new.
 
     A message WhatsApp shows twice (same id and direction) is found, not logged again; the
     database constraint makes that hold even between two processes. ``at`` is when it was
     seen or sent, if that was before now (written late, after a database outage).
+    ``details`` are the other MessageLog fields WhatsApp gave (chat_id, sender_id, ...).
     """
     wa_message_id = wa_message_id or None
     log = MessageLog(
@@ -389,6 +435,7 @@ def message_log_record(
         message_text=text,
         wa_message_id=wa_message_id,
         created_at=at or timezone.now(),
+        **details,
     )
     log.full_clean(validate_constraints=False)
     try:

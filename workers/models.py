@@ -83,6 +83,9 @@ class OutboundMessage(models.Model):
         SENDING = "SENDING", "Sending"
         SENT = "SENT", "Sent"
         FAILED = "FAILED", "Failed"
+        # Handed to WhatsApp, but no server ack came within OUTBOUND_ACK_TIMEOUT_SECONDS: it
+        # may never arrive. Not retried (it could arrive twice); a late ack makes it SENT.
+        UNCONFIRMED = "UNCONFIRMED", "Not confirmed"
         # Queued when its tenant was suspended: kept, never sent unless staff release it.
         HELD = "HELD", "Held (tenant suspended)"
 
@@ -93,10 +96,11 @@ class OutboundMessage(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="outbound_messages")
-    to_number = models.CharField(max_length=32)
+    # A phone number (digits), or a WhatsApp id as given: <id>@lid, <id>@g.us.
+    to_number = models.CharField(max_length=120)
     text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     # NULL, not "", for "no key": the unique constraint applies only where one is set.
@@ -109,6 +113,9 @@ class OutboundMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # WhatsApp's latest acknowledgement (tenants.models.Ack) and when it came.
+    ack = models.SmallIntegerField(null=True, blank=True)
+    ack_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

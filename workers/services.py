@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from config.logging import mask_message_id, mask_number
 from tenants.backoff import backoff_delay
 from tenants.counters import counter_increment
-from tenants.models import MessageLog, Tenant
+from tenants.models import Ack, MessageLog, Tenant
 from tenants.services import message_log_record
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule, RuleTimeout
 
@@ -44,6 +44,24 @@ def normalize_number(raw: str) -> str:
     if not number.isdigit() or not 7 <= len(number) <= 15:
         raise ValidationError("A phone number is 7 to 15 digits in international format, like +15551234567.")
     return number
+
+
+_WA_ID = re.compile(r"^(?P<user>[0-9]{5,24}(?:-[0-9]{5,24})?)@(?P<server>c\.us|lid|g\.us)$")
+
+
+def normalize_recipient(raw: str) -> str:
+    """Whom a message goes to: phone digits, or a WhatsApp id kept as given (``…@lid``, ``…@g.us``).
+
+    ``15551234567@c.us`` is a phone number and is stored as its digits, so replies, the send
+    API and the portal name one person one way whichever form they were given.
+    """
+    value = (raw or "").strip()
+    match = _WA_ID.match(value)
+    if match is None:
+        return normalize_number(value)
+    if match["server"] == "c.us":
+        return normalize_number(match["user"])
+    return value
 
 
 def validate_text(text: str) -> str:
@@ -82,34 +100,64 @@ def reply_rule_match(*, tenant: Tenant, text: str) -> ReplyRule | None:
     return None
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """An incoming message as the worker saw it (ids as WhatsApp gave them)."""
+
+    wa_message_id: str
+    chat_id: str
+    sender_id: str
+    # The sender's phone number: from a person's id, or resolved from a LID; "" if unknown.
+    from_number: str
+    text: str
+    is_group: bool = False
+    message_type: str = "chat"
+    quoted_wa_message_id: str = ""
+    wa_timestamp: datetime | None = None
+    received_at: datetime | None = None
+
+    @property
+    def reply_to(self) -> str:
+        """Where a reply goes: the phone number if known, else the chat as given (a LID)."""
+        return self.from_number or self.chat_id
+
+
 @transaction.atomic
-def inbound_message_handle(
-    *, tenant: Tenant, wa_message_id: str, from_number: str, text: str, received_at: datetime | None = None
-) -> InboundResult:
+def inbound_message_handle(*, tenant: Tenant, message: Incoming) -> InboundResult:
     """Log an incoming message once and queue the matching rule's reply, together.
 
     Both happen in one transaction, so a crash can't leave a logged message whose reply was
-    never queued; a message logged before (a restart, a re-render) is not handled again.
+    never queued; a message logged before (a restart, a replay) is not handled again. Group
+    messages are logged, not answered: a bot added to a group must not answer everyone.
     """
+    wa_message_id, text = message.wa_message_id, message.text
     log, created = message_log_record(
         tenant=tenant,
         direction=MessageLog.Direction.IN,
-        from_number=from_number,
+        from_number=message.from_number,
         to_number="",
         text=text,
         wa_message_id=wa_message_id,
-        at=received_at,
+        at=message.received_at,
+        chat_id=message.chat_id,
+        sender_id=message.sender_id,
+        is_group=message.is_group,
+        message_type=message.message_type,
+        quoted_wa_message_id=message.quoted_wa_message_id,
+        wa_timestamp=message.wa_timestamp,
     )
     if not created:
         return InboundResult(log=log, created=False, reply=None)
     if tenant_is_suspended(tenant):  # logged, but a suspended tenant's bot says nothing
+        return InboundResult(log=log, created=True, reply=None)
+    if message.is_group:
         return InboundResult(log=log, created=True, reply=None)
     rule = reply_rule_match(tenant=tenant, text=text)
     if rule is None:
         return InboundResult(log=log, created=True, reply=None)
     reply, _ = outbound_enqueue(
         tenant=tenant,
-        to_number=from_number,
+        to_number=message.reply_to,
         text=rule.reply_text,
         source=OutboundMessage.Source.RULE,
         idempotency_key=f"reply:{wa_message_id}",
@@ -207,7 +255,7 @@ def outbound_enqueue(
         raise TenantSuspended(SUSPENDED_MESSAGE, code="suspended")
     message = OutboundMessage(
         tenant=tenant,
-        to_number=normalize_number(to_number),
+        to_number=normalize_recipient(to_number),
         text=validate_text(text),
         source=source,
         idempotency_key=idempotency_key or None,
@@ -258,18 +306,25 @@ def outbound_claim_next(*, tenant: Tenant, now: datetime | None = None) -> Outbo
 
 @transaction.atomic
 def outbound_mark_sent(
-    *, message: OutboundMessage, wa_message_id: str, at: datetime | None = None
+    *, message: OutboundMessage, wa_message_id: str, at: datetime | None = None, ack: int = Ack.PENDING
 ) -> MessageLog:
-    """Record a delivered message and log it OUT, in one transaction (``at``: when it was sent)."""
+    """Record a message WhatsApp took, and log it OUT, in one transaction.
+
+    ``at``: when it was handed over; ``ack``: WhatsApp's first acknowledgement. Later acks
+    come through ``outbound_record_ack``.
+    """
     now = at or timezone.now()
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=OutboundMessage.Status.SENT,
         wa_message_id=wa_message_id,
         sent_at=now,
         last_error="",
+        ack=ack,
+        ack_at=now,
         updated_at=now,
     )
     message.status, message.wa_message_id, message.sent_at = OutboundMessage.Status.SENT, wa_message_id, now
+    message.ack, message.ack_at = ack, now
     log, _ = message_log_record(
         tenant=message.tenant,
         direction=MessageLog.Direction.OUT,
@@ -278,8 +333,73 @@ def outbound_mark_sent(
         text=message.text,
         wa_message_id=wa_message_id,
         at=now,
+        chat_id=message.to_number if "@" in message.to_number else f"{message.to_number}@c.us",
+        is_group=message.to_number.endswith("@g.us"),
+        ack=ack,
+        ack_at=now,
     )
     return log
+
+
+@transaction.atomic
+def outbound_record_ack(*, tenant: Tenant, wa_message_ids: list[str], ack: int, at: datetime) -> int:
+    """WhatsApp acknowledged sent messages: store the latest ack and its time on each.
+
+    Acks only move forward (a late "sent" never undoes "read"); an error ack fails the
+    message with that reason, not retried (WhatsApp may still have it). A message flagged
+    not confirmed becomes SENT when its ack comes after all. Returns the messages changed.
+    """
+    ids = [i for i in wa_message_ids if i]
+    outbound = OutboundMessage.objects.filter(tenant=tenant, wa_message_id__in=ids)
+    logs = MessageLog.objects.filter(tenant=tenant, direction=MessageLog.Direction.OUT, wa_message_id__in=ids)
+    if ack == Ack.ERROR:
+        changed = outbound.exclude(ack=Ack.ERROR).update(
+            ack=ack,
+            ack_at=at,
+            status=OutboundMessage.Status.FAILED,
+            last_error="WhatsApp reported an error sending this message",
+            updated_at=timezone.now(),
+        )
+        logs.update(ack=ack, ack_at=at)
+        if changed:
+            counter_increment(
+                metric="whatsapp_outbound_failed_total", labels={"tenant_id": str(tenant.id)}, by=changed
+            )
+        return changed
+    forward = Q(ack__isnull=True) | Q(ack__lt=ack)
+    if ack >= Ack.SERVER:
+        outbound.filter(forward, status=OutboundMessage.Status.UNCONFIRMED).update(
+            status=OutboundMessage.Status.SENT, last_error=""
+        )
+    changed = (
+        outbound.filter(forward).exclude(ack=Ack.ERROR).update(ack=ack, ack_at=at, updated_at=timezone.now())
+    )
+    logs.filter(forward).exclude(ack=Ack.ERROR).update(ack=ack, ack_at=at)
+    return changed
+
+
+def outbound_flag_unconfirmed(*, tenant: Tenant, timeout_seconds: float, now: datetime | None = None) -> int:
+    """Messages WhatsApp took but never acknowledged within the timeout: "not confirmed".
+
+    Never silently called sent (they may never arrive), never sent again (they may).
+    """
+    now = now or timezone.now()
+    flagged = OutboundMessage.objects.filter(
+        Q(ack__isnull=True) | Q(ack__lt=Ack.SERVER),
+        tenant=tenant,
+        status=OutboundMessage.Status.SENT,
+        sent_at__lte=now - timedelta(seconds=timeout_seconds),
+    ).update(
+        status=OutboundMessage.Status.UNCONFIRMED,
+        last_error=f"WhatsApp did not confirm it within {timeout_seconds:.0f} s; it may not have arrived",
+        updated_at=now,
+    )
+    if flagged:
+        counter_increment(
+            metric="whatsapp_outbound_unconfirmed_total", labels={"tenant_id": str(tenant.id)}, by=flagged
+        )
+        logger.warning("sends not confirmed", extra={"tenant_id": str(tenant.id), "count": flagged})
+    return flagged
 
 
 # A failed send is tried again after 5 s, then 10 s, ... at most every 5 min.

@@ -22,3 +22,18 @@ def connect(tenant: Tenant, simulator, phone: str = "15550009999") -> str:
     session_id = simulator.link(qr, phone)
     wait_until(lambda: state_of(tenant) == "CONNECTED", what="CONNECTED")
     return session_id
+
+
+def incoming(*, wa_message_id: str, from_number: str, text: str, **fields):
+    """An incoming 1:1 message from a phone number, as the worker hands it to the services."""
+    from workers.services import Incoming
+
+    chat = f"{from_number}@c.us"
+    return Incoming(
+        wa_message_id=wa_message_id,
+        chat_id=chat,
+        sender_id=chat,
+        from_number=from_number,
+        text=text,
+        **fields,
+    )

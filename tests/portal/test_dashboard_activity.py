@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tenants import services
+from tests.helpers.workers import incoming as incoming_message
 from workers import services as worker_services
 from workers.services import inbound_message_handle, outbound_claim_next, outbound_enqueue, outbound_mark_sent
 
@@ -48,7 +49,8 @@ def test_it_counts_the_replies_its_rules_sent_and_what_is_queued(owner, tenant):
     worker_services.reply_rule_create(tenant=tenant, name="Hours", pattern="hours", reply_text="We open at 8")
     for n in range(3):
         inbound_message_handle(
-            tenant=tenant, wa_message_id=f"in-{n}", from_number="15551230001", text="hours?"
+            tenant=tenant,
+            message=incoming_message(wa_message_id=f"in-{n}", from_number="15551230001", text="hours?"),
         )
     outbound_enqueue(tenant=tenant, to_number="15551230002", text="from the portal", source="PORTAL")
     for n in range(2):  # the worker sends the first two rule replies

@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tenants.models import Counter, MessageLog
+from tests.helpers.workers import incoming
 from workers import services
 from workers.models import OutboundMessage, ReplyRule
 
@@ -47,7 +48,7 @@ def test_a_rule_that_backtracks_forever_is_skipped_not_waited_for(tenant, caplog
     text = "help " + "a" * 60 + "!"
 
     result = services.inbound_message_handle(
-        tenant=tenant, wa_message_id="false_9@c.us_B", from_number="15551234567", text=text
+        tenant=tenant, message=incoming(wa_message_id="false_9@c.us_B", from_number="15551234567", text=text)
     )
 
     assert result.created and result.reply.text == "how can we help?"
@@ -59,10 +60,10 @@ def test_a_rule_that_backtracks_forever_is_skipped_not_waited_for(tenant, caplog
 def test_it_logs_an_incoming_message_and_queues_its_reply_once(tenant):
     ReplyRule.objects.create(tenant=tenant, pattern="hi", reply_text="hello!")
     first = services.inbound_message_handle(
-        tenant=tenant, wa_message_id="false_1@c.us_A", from_number="15551234567", text="hi"
+        tenant=tenant, message=incoming(wa_message_id="false_1@c.us_A", from_number="15551234567", text="hi")
     )
     again = services.inbound_message_handle(
-        tenant=tenant, wa_message_id="false_1@c.us_A", from_number="15551234567", text="hi"
+        tenant=tenant, message=incoming(wa_message_id="false_1@c.us_A", from_number="15551234567", text="hi")
     )
     assert first.created and first.reply.text == "hello!"
     assert not again.created and again.reply is None

@@ -3,6 +3,7 @@
 import pytest
 
 from tenants.models import Tenant
+from tests.helpers.workers import incoming
 from workers import suspension
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import TenantSuspended, inbound_message_handle, outbound_enqueue
@@ -44,7 +45,8 @@ def test_its_rules_do_not_answer_but_the_message_is_logged(tenant):
     stale = Tenant.objects.get(pk=tenant.pk)  # as old as a worker's copy
     suspension.tenant_suspend(tenant=tenant, by="staff")
     result = inbound_message_handle(
-        tenant=stale, wa_message_id="false_15551230001@c.us_A1", from_number="15551230001", text="hours?"
+        tenant=stale,
+        message=incoming(wa_message_id="false_15551230001@c.us_A1", from_number="15551230001", text="hours?"),
     )
     assert result.created and result.reply is None
     assert not OutboundMessage.objects.exists()

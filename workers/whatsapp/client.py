@@ -1,9 +1,11 @@
 """The WhatsApp Web client: the only code that imports Selenium.
 
-It starts Chromium on the tenant's own profile, opens WhatsApp Web, injects the page
-observer (observer.js) and turns what the page shows into events (events.py). It sends a
-message the way a person does: open the chat, type, press Send, wait for the clock icon to
-turn into a tick. Every selector comes from selectors.py.
+It starts Chromium on the tenant's own profile, opens WhatsApp Web and talks to it through
+WhatsApp Web's own modules, by the page library wa-js (``window.WPP``), never through its
+markup: after every page load it injects the pinned wa-js (where the page has no ``WPP`` of
+its own, as the simulator does) with the page's CSP bypassed, then our bridge (bridge.js),
+which queues wa-js's events for poll() and answers the calls below. Every WPP name used is
+listed in contract.py.
 """
 
 import contextlib
@@ -16,39 +18,33 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar, cast
-from urllib.parse import urlencode, urljoin
 
 import urllib3
 from selenium import webdriver
-from selenium.common.exceptions import (
-    JavascriptException,
-    NoSuchElementException,
-    StaleElementReferenceException,
-    TimeoutException,
-    WebDriverException,
-)
+from selenium.common.exceptions import JavascriptException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.remote_connection import RemoteConnection
-from selenium.webdriver.remote.webelement import WebElement
 
 from workers.whatsapp import events
 from workers.whatsapp.profile import prepare_profile
-from workers.whatsapp.selectors import LOGGED_OUT_QUERY, SELECTORS, TEXTS
+from workers.whatsapp.wajs import wa_js_source
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-OBSERVER_JS = (Path(__file__).parent / "observer.js").read_text(encoding="utf-8")
+BRIDGE_JS = (Path(__file__).parent / "bridge.js").read_text(encoding="utf-8")
 PAGE_LOAD_SECONDS = 60
 _DRAIN_JS = """
 const done = arguments[arguments.length - 1];
 if (!window.__waWorker) { done(null); return; }
 window.__waWorker.waitForEvents(arguments[0]).then(done);
+"""
+_CALL_JS = """
+const done = arguments[arguments.length - 1];
+if (!window.__waWorker) { done(null); return; }
+window.__waWorker.call(arguments[0], arguments[1]).then(done);
 """
 
 
@@ -60,12 +56,8 @@ class BrowserGone(ClientError):
     """The browser or its driver stopped answering: restart it."""
 
 
-class SelectorMissing(ClientError):
-    """An element the worker needs is not on the page: WhatsApp may have changed it."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no element matches selector {name!r} ({', '.join(SELECTORS[name])})")
-        self.selector = name
+class CallFailed(ClientError):
+    """wa-js refused a call (its promise rejected): fails that one action, not the worker."""
 
 
 class SendError(ClientError):
@@ -121,23 +113,31 @@ class WhatsAppClient:
         self.log = log
         self._driver: webdriver.Remote | None = None
         self._service: Service | None = None
-        self._view: str | None = None
-        self._scanned = False
-        # Whether the last send got as far as pressing Send (then it may have gone out).
-        self.send_clicked = False
+        self._reset_page_state()
+        # Numbers WhatsApp said exist (contact.queryExists), asked once per browser.
+        self._known_numbers: set[str] = set()
+        # Whether the last send was handed to wa-js (then it may have gone out).
+        self.send_handed_over = False
+
+    def _reset_page_state(self) -> None:
+        self._scanned = False  # a code was accepted, the account not yet ready
+        self._ready = False  # conn.main_ready seen on this page
+        self._mode = ""  # the last stream mode
+        self._unreachable = False
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         # run_worker holds the tenant's session lock: a browser on this profile is an orphan.
         prepare_profile(self.profile_dir, kill_orphans=True)
-        self._view, self._scanned = None, False
+        self._reset_page_state()
         try:
             self._driver = self._launch()
         except (WebDriverException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise BrowserGone(f"the browser did not start: {str(exc).strip()[:200]}") from exc
         self._call(lambda: self.driver.set_page_load_timeout(PAGE_LOAD_SECONDS))
         self._call(lambda: self.driver.set_script_timeout(self.command_timeout))
+        self._bypass_csp()
         self._navigate(self.url)
         self.log.info(
             "browser started", extra={"event": "browser_started", "browser_pids": self.browser_pids()}
@@ -151,7 +151,7 @@ class WhatsAppClient:
             "--no-sandbox",  # required as root, and inside most containers
             "--disable-gpu",
             "--disable-dev-shm-usage",
-            "--lang=en-US",  # labels are translated; the selectors' texts are English
+            "--lang=en-US",
             f"--user-agent={desktop_user_agent(chromium_major_version(self.chrome_binary))}",
             "--disable-blink-features=AutomationControlled",
             f"--user-data-dir={self.profile_dir}",
@@ -246,11 +246,21 @@ class WhatsAppClient:
             raise BrowserGone(f"the page did not load within {PAGE_LOAD_SECONDS} s") from exc
         finally:
             config.timeout = usual
-        self._install_observer()
+        self._install_bridge()
 
-    def _install_observer(self) -> None:
-        config = {"selectors": SELECTORS, "texts": TEXTS, "loggedOutQuery": LOGGED_OUT_QUERY}
-        self._call(lambda: self.driver.execute_script(OBSERVER_JS, config))
+    def _bypass_csp(self) -> None:
+        """WhatsApp's Content-Security-Policy would refuse our scripts (as wppconnect does it)."""
+        execute_cdp = getattr(self.driver, "execute_cdp_cmd", None)
+        if execute_cdp is not None:  # a Chromium driver; a remote grid may not offer CDP
+            self._call(lambda: execute_cdp("Page.setBypassCSP", {"enabled": True}))
+
+    def _install_bridge(self) -> None:
+        """wa-js where the page has none (the simulator brings its own), then our bridge."""
+        if not self._call(lambda: self.driver.execute_script("return typeof window.WPP !== 'undefined';")):
+            self._call(lambda: self.driver.execute_script(wa_js_source()))
+        installed = self._call(lambda: self.driver.execute_script(BRIDGE_JS))
+        if installed == "no-wpp":
+            raise BrowserGone("wa-js did not load into the page (no window.WPP)")
 
     def _call(self, action: Callable[[], T]) -> T:
         try:
@@ -264,7 +274,7 @@ class WhatsAppClient:
             raise BrowserGone(f"the browser did not answer: {type(exc).__name__}") from exc
 
     def poll(self, timeout: float) -> list[events.Event]:
-        """Wait up to ``timeout`` seconds for the page to show something, and say what."""
+        """Wait up to ``timeout`` seconds for wa-js to report something, and say what."""
         started = time.monotonic()
         try:
             raw = self._call(lambda: self.driver.execute_async_script(_DRAIN_JS, int(timeout * 1000)))
@@ -275,8 +285,8 @@ class WhatsAppClient:
                 raw = None
             else:
                 raise BrowserGone("the page did not answer within the script timeout") from exc
-        if raw is None:  # a navigation replaced the document: watch the new one
-            self._install_observer()
+        if raw is None:  # a navigation replaced the document: inject into the new one
+            self._install_bridge()
             return []
         found: list[events.Event] = []
         for item in raw:
@@ -285,211 +295,178 @@ class WhatsAppClient:
 
     def _translate(self, item: dict) -> list[events.Event]:
         kind = item.get("type")
-        if kind == "view":
-            return self._translate_view(item["view"])
-        if kind == "qr":
-            return [events.QrCode(value=item["value"])]
-        if kind == "phone":
-            return [events.PhoneReachable() if item["reachable"] else events.PhoneUnreachable()]
-        if kind == "logged_out":
-            self._scanned = False
-            return [events.LoggedOut()]
-        if kind == "unread":
-            self._open_chat_from_list(item["chat"])
-            return []
-        if kind == "message":
-            sender = events.sender_of(item["id"]) or "".join(c for c in item.get("chat") or "" if c.isdigit())
-            return [
-                events.IncomingMessage(
-                    wa_message_id=item["id"],
-                    chat=item.get("chat") or "",
-                    from_number=sender,
-                    text=item.get("text") or "",
-                    timestamp=events.parse_pre_plain_text(item.get("pre") or ""),
-                )
-            ]
-        return []
-
-    def _translate_view(self, view: str) -> list[events.Event]:
-        previous, self._view = self._view, view
-        if view == previous:
-            return []
-        if view == "loading" and previous in ("qr", "qr_expired"):
+        if kind == "snapshot":
+            return self._translate_snapshot(item)
+        if kind == "auth_code":
+            if not item.get("code"):
+                return []
+            if self._scanned and not self._ready:
+                self._scanned = False
+                return [events.AuthFailure(reason="WhatsApp asked for a new QR code after the scan")]
+            return [events.QrCode(value=item["code"])]
+        if kind == "qr_idle":
+            return [events.QrExpired()]
+        if kind == "authenticated":
             self._scanned = True
             return [events.Authenticated()]
-        if view == "ready":
-            self._scanned = False
-            return [events.Ready()]
-        if view == "qr" and self._scanned:
-            self._scanned = False
-            return [events.AuthFailure(reason="the page asked for a new QR code after the scan")]
-        if view == "qr_expired":
-            return [events.QrExpired()]
-        if view == "conflict":
-            return [events.Conflict()]
+        if kind == "main_ready":
+            return self._became_ready()
+        if kind == "logout":
+            self._scanned = self._ready = False
+            return [events.LoggedOut()]
+        if kind == "stream_mode":
+            return self._translate_mode(item.get("mode") or "")
+        if kind == "stream_info":
+            return self._translate_info(item.get("info") or "")
+        if kind == "link_code":
+            return [events.LinkCode(code=item["code"])] if item.get("code") else []
+        if kind == "link_code_expired":
+            return [events.LinkCodeExpired()]
+        if kind == "link_code_error":
+            return [events.LinkCodeError(reason=str(item.get("error") or "unknown error")[:300])]
+        if kind == "message":
+            message = self._incoming(item)
+            return [message] if message else []
+        if kind == "ack":
+            ids = tuple(i for i in item.get("ids") or [] if isinstance(i, str))
+            ack = item.get("ack")
+            return [events.Ack(wa_message_ids=ids, ack=ack)] if ids and isinstance(ack, int) else []
         return []
 
+    def _translate_snapshot(self, item: dict) -> list[events.Event]:
+        if item.get("main_ready"):
+            found = self._became_ready()
+            return found + self._translate_mode(item.get("mode") or "")
+        if item.get("code"):
+            return [events.QrCode(value=item["code"])]
+        return self._translate_mode(item.get("mode") or "")
+
+    def _became_ready(self) -> list[events.Event]:
+        if self._ready:
+            return []
+        self._scanned, self._ready, self._mode = False, True, "MAIN"
+        return [events.Ready()]
+
+    def _translate_mode(self, mode: str) -> list[events.Event]:
+        previous, self._mode = self._mode, mode
+        if mode == previous:
+            return []
+        if mode == "CONFLICT":
+            return [events.Conflict()]
+        if mode in events.BLOCKED_REASONS:
+            return [events.Blocked(mode=mode, reason=events.BLOCKED_REASONS[mode])]
+        if mode == "OFFLINE" and self._ready:
+            return self._translate_info("OFFLINE")
+        if mode == "MAIN" and previous in ("CONFLICT", "OFFLINE") and self._ready:
+            return self._translate_info("NORMAL")
+        return []
+
+    def _translate_info(self, info: str) -> list[events.Event]:
+        """Stream info after the session is up: OFFLINE and reconnecting mean the phone is away."""
+        if not self._ready:
+            return []
+        unreachable = info in ("OFFLINE", "CONNECTING", "RESUMING", "OPENING")
+        if unreachable and not self._unreachable:
+            self._unreachable = True
+            return [events.PhoneUnreachable(info=info)]
+        if info == "NORMAL" and (self._unreachable or self._mode == "MAIN"):
+            was, self._unreachable = self._unreachable, False
+            return [events.PhoneReachable()] if was or self._mode == "MAIN" else []
+        return []
+
+    @staticmethod
+    def _incoming(item: dict) -> events.IncomingMessage | None:
+        """A message someone else wrote; our own, status posts and replays are not incoming."""
+        chat = item.get("chat") or ""
+        if item.get("from_me") or not item.get("is_new", True) or not item.get("id"):
+            return None
+        if not chat or chat.endswith("@broadcast") or chat.endswith("@newsletter"):
+            return None
+        sent = item.get("t")
+        return events.IncomingMessage(
+            wa_message_id=item["id"],
+            chat_id=chat,
+            sender_id=item.get("author") or chat,
+            is_group=bool(item.get("group")) or chat.endswith("@g.us"),
+            kind=str(item.get("kind") or "chat"),
+            text=item.get("body") or "",
+            timestamp=datetime.fromtimestamp(sent, tz=UTC) if isinstance(sent, int | float) else None,
+            quoted_id=item.get("quoted") or "",
+        )
+
     def page_health(self) -> dict:
-        """Whether the chat list answers, and when the page last changed (for the heartbeat)."""
+        """A round trip to wa-js: whether WhatsApp says its main view is ready, and when the
+        page last reported an event (for the heartbeat)."""
         health = self._call(
             lambda: self.driver.execute_script(
                 "return window.__waWorker ? window.__waWorker.health() : null;"
             )
         )
-        return health or {"chatListAnswers": False}
+        return health or {"mainReady": False}
 
-    # --- acting on the page ----------------------------------------------------------------
+    # --- calling wa-js ---------------------------------------------------------------------
 
-    def _find(self, name: str, root: WebElement | None = None) -> WebElement | None:
-        scope = root or self.driver
-        for css in SELECTORS[name]:
-            try:
-                return scope.find_element(By.CSS_SELECTOR, css)
-            except NoSuchElementException:
-                continue
-        return None
-
-    def _find_all(self, name: str) -> list[WebElement]:
-        for css in SELECTORS[name]:
-            found = self.driver.find_elements(By.CSS_SELECTOR, css)
-            if found:
-                return found
-        return []
-
-    def _wait_for(self, name: str, timeout: float) -> WebElement:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self._call(lambda: self._find(name))
-            if found is not None:
-                return found
-            if time.monotonic() > deadline:
-                self._selector_missing(name)
-            time.sleep(0.05)
-
-    def _selector_missing(self, name: str) -> None:
-        """Fail loudly: keep a screenshot and the page source, and name the selector."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        shot = self.artifacts_dir / f"selector-{name}-{stamp}.png"
-        source = self.artifacts_dir / f"selector-{name}-{stamp}.html"
+    def _wpp(self, name: str, *args: object) -> object:
+        """One call through the bridge; a rejected call raises CallFailed with wa-js's words."""
         try:
-            self.driver.save_screenshot(str(shot))
-            source.write_text(self.driver.page_source, encoding="utf-8")
-        except (WebDriverException, OSError):
-            self.log.exception("could not save the page for a missing selector", extra={"selector": name})
-        self.log.error(
-            "selector matched nothing",
-            extra={
-                "event": "selector_missing",
-                "selector": name,
-                "screenshot": str(shot),
-                "page_source": str(source),
-            },
-        )
-        raise SelectorMissing(name)
+            answer = self._call(lambda: self.driver.execute_async_script(_CALL_JS, name, list(args)))
+        except TimeoutException as exc:
+            raise BrowserGone(f"wa-js did not answer {name} within the script timeout") from exc
+        if answer is None:
+            raise CallFailed(f"{name}: the page has no bridge (it was navigating)")
+        if "error" in answer:
+            raise CallFailed(f"{name}: {str(answer['error'])[:300]}")
+        return answer.get("ok")
 
-    def _open_chat_from_list(self, title: str) -> bool:
-        for row in self._call(lambda: self._find_all("chat_rows")):
-            try:
-                label = self._find("chat_title", row)
-                if label is not None and label.get_attribute("title") == title:
-                    row.click()
-                    return True
-            except StaleElementReferenceException:
-                continue
-        return False
+    def resolve_phone(self, wa_id: str) -> str:
+        """The phone number behind a LID, when WhatsApp knows it; "" when it does not."""
+        if not wa_id.endswith("@lid"):
+            return events.phone_of(wa_id)
+        try:
+            entry = self._wpp("resolve", wa_id)
+        except CallFailed as exc:
+            self.log.info("lid not resolved", extra={"event": "lid_unresolved", "error": str(exc)[:200]})
+            return ""
+        return events.phone_of((entry or {}).get("phone") or "") if isinstance(entry, dict) else ""
 
-    def _open_chat(self, number: str) -> None:
-        for row in self._call(lambda: self._find_all("chat_rows")):
-            label = self._find("chat_title", row)
-            # chat_title matches span[title] only: the attribute is there.
-            title = cast(str, label.get_attribute("title")) if label else ""
-            digits = "".join(c for c in title if c.isdigit())
-            if digits == number:
-                row.click()
-                return
-        # Not in the list: open it by number, as WhatsApp's click-to-chat links do.
-        self._navigate(urljoin(self.url, "send?" + urlencode({"phone": number})))
+    def request_link_code(self, phone: str) -> str:
+        """Ask WhatsApp for a pairing code for ``phone`` (digits); later codes come as events."""
+        code = self._wpp("linkCode", phone)
+        if not isinstance(code, str) or not code:
+            raise CallFailed("linkCode: WhatsApp returned no code")
+        return code
 
-    def _wait_for_chat_or_invalid(self, timeout: float) -> WebElement:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            box = self._call(lambda: self._find("compose_box"))
-            if box is not None:
-                return box
-            modal = self._call(lambda: self._find("modal"))
-            if modal is not None and any(t in modal.text for t in TEXTS["invalid_number"]):
-                button = self._find("modal_buttons")
-                if button is not None:
-                    button.click()
-                raise InvalidNumber("WhatsApp says the phone number is invalid")
-            time.sleep(0.05)
-        self._selector_missing("compose_box")
-        raise AssertionError("unreachable")
+    def mark_read(self, chat_id: str) -> None:
+        with contextlib.suppress(CallFailed):  # a receipt not sent is not worth failing over
+            self._wpp("markRead", chat_id)
 
-    def _outgoing_ids(self) -> set[str]:
-        script = (
-            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute('data-id'));"
-        )
-        ids = self._call(lambda: self.driver.execute_script(script, ", ".join(SELECTORS["message_rows"])))
-        return {i for i in ids or [] if i and i.startswith("true_")}
+    def send_text(self, recipient: str, text: str) -> events.SentMessage:
+        """Hand ``text`` to WhatsApp for ``recipient`` (a number, a LID or a group id).
 
-    def _type(self, box: WebElement, text: str) -> None:
-        # send_keys can't type emoji (outside the BMP); the editor's insertText can.
-        box.click()
-        for index, line in enumerate(text.split("\n")):
-            if index:
-                ActionChains(self.driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(
-                    Keys.SHIFT
-                ).perform()
-            if line:
-                self.driver.execute_script(
-                    "arguments[0].focus(); document.execCommand('insertText', false, arguments[1]);",
-                    box,
-                    line,
-                )
-
-    def send_text(self, number: str, text: str, *, timeout: float = 30.0) -> str:
-        """Send ``text`` to ``number``; returns WhatsApp's id of the sent message."""
-        self.send_clicked = False
-        self._open_chat(number)
-        box = self._wait_for_chat_or_invalid(timeout)
-        before = self._outgoing_ids()
-        self._call(lambda: self._type(box, text))
-        button = self._wait_for("send_button", timeout)
-        self.send_clicked = True
-        self._call(button.click)
-        return self._wait_for_delivery(before, timeout)
-
-    def _wait_for_delivery(self, before: set[str], timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        script = """
-        const rows = Array.from(document.querySelectorAll(arguments[0]));
-        const pending = arguments[1];
-        return rows.map(r => [r.getAttribute('data-id'), !!r.querySelector(pending)]);
+        Before the first send to a phone number, WhatsApp is asked whether it exists: a
+        number not on WhatsApp fails at once, permanently. Returns the new message's id and
+        its first ack; later acks arrive as events.
         """
-        new_id = None
-        while time.monotonic() < deadline:
-            rows = self._call(
-                lambda: self.driver.execute_script(
-                    script, ", ".join(SELECTORS["message_rows"]), ", ".join(SELECTORS["pending_icon"])
-                )
-            )
-            for row_id, pending in rows or []:
-                if row_id and row_id.startswith("true_") and row_id not in before:
-                    new_id = row_id
-                    if not pending:
-                        return row_id
-            time.sleep(0.05)
-        if new_id is None:
-            raise SendError("the message never appeared in the chat")
-        raise SendUnconfirmed(f"WhatsApp did not confirm message {new_id} within {timeout:.0f} s")
+        self.send_handed_over = False
+        chat_id = events.chat_id_for(recipient)
+        if chat_id.endswith("@c.us") and chat_id not in self._known_numbers:
+            try:
+                found = self._wpp("exists", chat_id)
+            except CallFailed as exc:
+                raise SendError(f"could not check the number: {exc}") from exc
+            if not found:
+                raise InvalidNumber("this number is not on WhatsApp")
+            self._known_numbers.add(chat_id)
+        self.send_handed_over = True
+        try:
+            sent = self._wpp("sendText", chat_id, text)
+        except CallFailed as exc:
+            raise SendError(str(exc)) from exc
+        if not isinstance(sent, dict) or not sent.get("id"):
+            raise SendUnconfirmed("WhatsApp took the message but returned no id")
+        ack = sent.get("ack")
+        return events.SentMessage(wa_message_id=sent["id"], ack=ack if isinstance(ack, int) else 0)
 
     def take_over(self) -> None:
-        """Answer the conflict dialog with "Use here" (its last button)."""
-        buttons = self._call(
-            lambda: self.driver.find_elements(By.CSS_SELECTOR, SELECTORS["modal_buttons"][0])
-        )
-        if not buttons:
-            self._selector_missing("modal_buttons")
-        self._call(lambda: buttons[-1].click())
+        """ "Use here": take the session back from the other window."""
+        self._wpp("takeOver")

@@ -1,6 +1,9 @@
-"""What the WhatsApp client reports about the page, as plain values (no Selenium here)."""
+"""What the WhatsApp client reports about the session, as plain values (no Selenium here).
 
-import re
+Each comes from a wa-js event (or the bridge's snapshot of the page when it arrives); the
+client translates them, the worker's handlers act on them.
+"""
+
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -12,28 +15,56 @@ class QrCode:
 
 @dataclass(frozen=True)
 class QrExpired:
-    """The page stopped offering codes and shows a reload button instead."""
+    """WhatsApp stopped offering codes (conn.qrcode_idle)."""
 
 
 @dataclass(frozen=True)
 class Authenticated:
-    """A code was scanned: the page is loading the account."""
+    """A code was scanned or entered: the page is loading the account."""
 
 
 @dataclass(frozen=True)
 class Ready:
-    """The chat list is on screen."""
+    """WhatsApp's main view is ready (conn.main_ready)."""
 
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    wa_message_id: str
-    chat: str
-    from_number: str
+    wa_message_id: str  # serialized: false_<chat>_<id>[_<participant>]
+    chat_id: str  # as WhatsApp gives it: <digits>@c.us, <id>@lid or <id>@g.us
+    sender_id: str  # the person who wrote: the chat, or the participant in a group
+    is_group: bool
+    kind: str  # WhatsApp's message type: chat, image, ptt, ...
     text: str
-    timestamp: datetime | None  # WhatsApp's own time, to the minute
+    timestamp: datetime | None  # WhatsApp's own time, to the second
+    quoted_id: str = ""
     # When the worker saw it: the time it is logged at, even if written later.
     seen_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+
+
+@dataclass(frozen=True)
+class Ack:
+    """WhatsApp's acknowledgement of messages we sent (chat.msg_ack_change)."""
+
+    wa_message_ids: tuple[str, ...]
+    ack: int  # -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played
+    at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+
+
+@dataclass(frozen=True)
+class LinkCode:
+    code: str  # the 8-character pairing code: a login credential, never logged
+    at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+
+
+@dataclass(frozen=True)
+class LinkCodeExpired:
+    pass
+
+
+@dataclass(frozen=True)
+class LinkCodeError:
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -48,12 +79,20 @@ class AuthFailure:
 
 @dataclass(frozen=True)
 class Conflict:
-    """The session was opened in another window ("Use here")."""
+    """The session was opened in another window (stream mode CONFLICT)."""
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """WhatsApp refuses the session until a person acts (TOS block, proxy block, old version)."""
+
+    mode: str  # the stream mode: TOS_BLOCK, SMB_TOS_BLOCK, PROXYBLOCK, DEPRECATED_VERSION
+    reason: str
 
 
 @dataclass(frozen=True)
 class PhoneUnreachable:
-    pass
+    info: str = "OFFLINE"
 
 
 @dataclass(frozen=True)
@@ -72,37 +111,45 @@ Event = (
     | Authenticated
     | Ready
     | IncomingMessage
+    | Ack
+    | LinkCode
+    | LinkCodeExpired
+    | LinkCodeError
     | Disconnected
     | AuthFailure
     | Conflict
+    | Blocked
     | PhoneUnreachable
     | PhoneReachable
     | LoggedOut
 )
 
-# false_<number>@c.us_<MSGID>, or for groups false_<group>@g.us_<MSGID>_<participant>@c.us
-_MESSAGE_ID = re.compile(
-    r"^(?P<own>true|false)_(?P<chat>[^@_]+)@(?P<server>c\.us|g\.us|lid)_(?P<msg>[^_]+)(?:_(?P<participant>[^@]+)@\S+)?$"
-)
-_PRE_PLAIN = re.compile(r"^\[(?P<time>[^,\]]+), (?P<date>[^\]]+)\]")
+EVENT_TYPES: tuple[type, ...] = Event.__args__
+
+# What each blocking stream mode means, in words a tenant can act on.
+BLOCKED_REASONS = {
+    "TOS_BLOCK": "WhatsApp blocked this number for breaking its terms of service",
+    "SMB_TOS_BLOCK": "WhatsApp blocked this business number for breaking its terms of service",
+    "PROXYBLOCK": "WhatsApp refuses connections from this server's network (proxy block)",
+    "DEPRECATED_VERSION": "WhatsApp says this WhatsApp Web version is too old; update wa-js",
+}
 
 
-def sender_of(wa_message_id: str) -> str:
-    """The sender's number from a message id (the participant's, in a group)."""
-    match = _MESSAGE_ID.match(wa_message_id)
-    if match is None:
-        return ""
-    return match["participant"] or match["chat"]
+def phone_of(wa_id: str) -> str:
+    """The phone number in a person's id (``15551234567@c.us``); "" for a LID, group or other."""
+    user, _, server = (wa_id or "").partition("@")
+    user = user.split(":")[0]  # a device suffix: 15551234567:12@c.us
+    return user if server in ("c.us", "s.whatsapp.net") and user.isdigit() else ""
 
 
-def parse_pre_plain_text(value: str) -> datetime | None:
-    """``[10:54 PM, 12/9/2025] Name: `` -> the local time it names (minute precision)."""
-    match = _PRE_PLAIN.match(value or "")
-    if match is None:
-        return None
-    for fmt in ("%I:%M %p %m/%d/%Y", "%H:%M %m/%d/%Y", "%H:%M %d/%m/%Y"):
-        try:
-            return datetime.strptime(f"{match['time']} {match['date']}", fmt)
-        except ValueError:
-            continue
-    return None
+def chat_id_for(recipient: str) -> str:
+    """The WhatsApp id to send to: a bare phone number becomes ``<digits>@c.us``."""
+    return recipient if "@" in recipient else f"{recipient}@c.us"
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What wa-js answered to a send: the new message's id and its first ack."""
+
+    wa_message_id: str
+    ack: int

@@ -1,13 +1,12 @@
-"""The WhatsApp client against the simulator, in this process: what it sees, how it fails."""
+"""The WhatsApp client against the simulator's wa-js double, in this process: what it sees, how it fails."""
 
 import json
-import logging
 
 import pytest
 
 from tests.helpers.processes import wait_until
 from workers.whatsapp import events
-from workers.whatsapp.client import InvalidNumber, SelectorMissing, WhatsAppClient
+from workers.whatsapp.client import InvalidNumber, WhatsAppClient
 
 pytestmark = pytest.mark.browser
 
@@ -37,29 +36,20 @@ def collect(client, kind, timeout=15.0):
     return wait_until(found, timeout=timeout, what=kind.__name__)
 
 
-def test_it_saves_the_page_and_names_the_selector_that_matched_nothing(client, tmp_path, caplog):
-    collect(client, events.QrCode)
-    with caplog.at_level(logging.ERROR), pytest.raises(SelectorMissing, match="compose_box"):
-        client._wait_for("compose_box", timeout=0.3)
-    (shot,) = (tmp_path / "artifacts").glob("selector-compose_box-*.png")
-    (source,) = (tmp_path / "artifacts").glob("selector-compose_box-*.html")
-    assert shot.stat().st_size > 1000
-    assert "data-ref" in source.read_text()
-    (record,) = [r for r in caplog.records if r.message == "selector matched nothing"]
-    assert record.selector == "compose_box"
-
-
 def test_it_reports_a_scan_then_ready_then_the_message(client, simulator):
     qr = collect(client, events.QrCode).value
     session_id = simulator.link(qr)
     collect(client, events.Ready)
     data_id = simulator.incoming(session_id, "15551234567", "hello\nthere 👋")
     message = collect(client, events.IncomingMessage)
-    assert (message.wa_message_id, message.from_number, message.text) == (
+    assert (message.wa_message_id, message.chat_id, message.sender_id, message.text) == (
         data_id,
-        "15551234567",
+        "15551234567@c.us",
+        "15551234567@c.us",
         "hello\nthere 👋",
     )
+    assert not message.is_group
+    assert message.timestamp is not None
 
 
 def test_it_refuses_an_invalid_number_as_permanent(client, simulator):
@@ -76,8 +66,28 @@ def test_it_sends_emoji_and_newlines_intact(client, simulator):
     session_id = simulator.link(collect(client, events.QrCode).value)
     collect(client, events.Ready)
     text = "Line one 😀\nLine two 🎉\n\nafter a blank line"
-    wa_id = client.send_text("15557654321", text)
+    result = client.send_text("15557654321", text)
     (sent,) = simulator.sent(session_id)
     assert sent["text"] == text
-    assert wa_id.startswith("true_15557654321@c.us_")
+    assert result.wa_message_id.startswith("true_15557654321@c.us_")
+    assert result.ack == 0
     assert json.dumps(sent["text"]) == json.dumps(text)
+
+
+def test_its_acks_follow_the_message_up_to_delivered(client, simulator):
+    session_id = simulator.link(collect(client, events.QrCode).value)
+    collect(client, events.Ready)
+    result = client.send_text("15557654321", "hello")
+    acks = []
+
+    def delivered():
+        acks.extend(
+            e.ack
+            for e in client.poll(timeout=0.5)
+            if isinstance(e, events.Ack) and result.wa_message_id in e.wa_message_ids
+        )
+        return 2 in acks
+
+    wait_until(delivered, timeout=15, what="a delivered ack")
+    assert acks[:2] == [1, 2]
+    assert simulator.sent(session_id)[0]["ack"] == 2
