@@ -259,7 +259,7 @@ def test_it_sends_from_the_send_url_with_emoji_and_line_breaks(
 
     driver.execute_cdp_cmd("Input.insertText", {"text": "via CDP"})
     composer.send_keys(Keys.ENTER)
-    wait(driver).until(lambda d: len(find(d, f'{outgoing} span[data-icon="msg-check"]')) == 2)
+    wait(driver).until(lambda d: len(find(d, f'{outgoing} span[data-icon="msg-dblcheck"]')) == 2)
 
     sent = simulator.get(f"/sim/control/sessions/{session_id}/sent").body
     texts = [m["text"] for m in sent["messages"]]

@@ -24,7 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--loading-seconds", type=float, default=0.6, help="loading view at start and after a scan"
     )
     parser.add_argument(
-        "--send-ack-seconds", type=float, default=0.2, help="pending clock before the sent tick"
+        "--send-ack-seconds", type=float, default=0.2, help="time from one ack tick to the next"
+    )
+    parser.add_argument(
+        "--link-code-seconds", type=float, default=195.0, help="lifetime of a pairing code (wa-js: 195)"
     )
 
 
@@ -37,4 +40,5 @@ def run(options: Mapping[str, Any]) -> None:
         qr_max_rotations=options["qr_max_rotations"],
         loading_seconds=options["loading_seconds"],
         send_ack_seconds=options["send_ack_seconds"],
+        link_code_seconds=options["link_code_seconds"],
     )

@@ -8,10 +8,13 @@ from datetime import datetime
 
 from workers.simulator.qr import qr_matrix
 from workers.simulator.session import (
+    STATUS_CHAT,
     Chat,
     Message,
     SentRecord,
     Session,
+    chat_jid,
+    chat_title,
     format_phone,
     format_time,
     pre_plain_text,
@@ -28,12 +31,21 @@ def page_view(session: Session, now: float) -> str:
     return "qr_expired" if session.qr_expired(now) else "qr"
 
 
-def page_payload(session: Session, now: float, *, open_chat: str | None, after: int) -> dict:
+def page_payload(
+    session: Session, now: float, *, open_chat: str | None, after: int, feed_after: int | None = None
+) -> dict:
     view = page_view(session, now)
     main = view == "main"
     return {
         "view": view,
         "me": format_phone(session.phone) if session.phone else None,
+        "wid": chat_jid(session.phone) if session.phone else None,
+        "stream": {"mode": session.stream_mode(now), "info": session.stream_info()},
+        "link_code": _link_code_payload(session, now),
+        # The page's wa-js double turns the feed into chat.new_message and chat.msg_ack_change;
+        # a page starts it at `seq`, so a reload never replays old messages.
+        "seq": session.seq,
+        "feed": _feed(session, feed_after) if feed_after is not None else [],
         "qr": _qr_payload(session, now, view),
         "conflict": main and session.conflict,
         "phone_offline": main and session.phone_offline,
@@ -42,6 +54,19 @@ def page_payload(session: Session, now: float, *, open_chat: str | None, after: 
         "chats": _chat_list(session) if main else [],
         "chat": _open_chat(session, open_chat, after) if main and open_chat else None,
     }
+
+
+def _link_code_payload(session: Session, now: float) -> dict | None:
+    if session.link_code is None:
+        return None
+    return {"code": session.link_code, "expired": session.link_code_expired(now)}
+
+
+def _feed(session: Session, after: int) -> list[dict]:
+    """Every message of every chat that changed after `after` (arrived, or a new ack), in order."""
+    changed = [m for chat in session.chats.values() for m in chat.messages if m.seq > after]
+    changed.sort(key=lambda m: m.seq)
+    return [message_payload(m) for m in changed]
 
 
 def _qr_payload(session: Session, now: float, view: str) -> dict | None:
@@ -55,7 +80,8 @@ def _qr_payload(session: Session, now: float, view: str) -> dict | None:
 
 def _chat_list(session: Session) -> list[dict]:
     # Like the real list: only chats with messages, most recent first.
-    chats = [chat for chat in session.chats.values() if chat.messages]
+    # Status posts live in the status tab, not in the chat list.
+    chats = [chat for chat in session.chats.values() if chat.messages and chat.number != STATUS_CHAT]
     chats.sort(key=lambda chat: chat.messages[-1].order, reverse=True)
     return [_chat_row(chat) for chat in chats]
 
@@ -64,7 +90,7 @@ def _chat_row(chat: Chat) -> dict:
     last = chat.messages[-1]
     return {
         "number": chat.number,
-        "title": format_phone(chat.number),
+        "title": chat_title(chat.number),
         "last_text": last.text,
         "last_from_me": last.from_me,
         "time": format_time(last.sent_at),
@@ -77,7 +103,7 @@ def _open_chat(session: Session, number: str, after: int) -> dict:
     messages = [m for m in chat.messages if m.seq > after] if chat else []
     return {
         "number": number,
-        "title": format_phone(number),
+        "title": chat_title(number),
         "messages": [message_payload(m) for m in messages],
     }
 
@@ -91,7 +117,14 @@ def message_payload(message: Message) -> dict:
         "pre": pre_plain_text(message.sent_at, message.sender_name),
         "time": format_time(message.sent_at),
         "status": message.status,
+        "ack": message.ack,
         "seq": message.seq,
+        "id": message.msg_id,
+        "chat": chat_jid(message.chat),
+        "author": message.author,
+        "quoted": message.quoted,
+        "name": message.sender_name,
+        "t": int(message.sent_at.timestamp()),
     }
 
 
@@ -109,6 +142,9 @@ def describe_session(session: Session, now: float) -> dict:
         "messages": sum(len(chat.messages) for chat in session.chats.values()),
         "unread": sum(chat.unread for chat in session.chats.values()),
         "held": len(session.held),
+        "stream_mode": session.stream_mode(now),
+        "ack_mode": session.ack_mode,
+        "link_code": session.link_code if not session.link_code_expired(now) else None,
         "sent": len(session.sent),
         "logout_pending": session.logout_pending,
         "page_polls": session.page_polls,
@@ -138,6 +174,7 @@ def _sent_record(record: SentRecord) -> dict:
         "data_id": record.data_id,
         "time": _iso(record.sent_at),
         "status": record.message.status,
+        "ack": record.message.ack,
     }
 
 

@@ -4,10 +4,19 @@ Page (what the worker sees; the session is the `wa_sim_sid` cookie, kept a year)
   GET  /, /send?phone=&text=, /?post_logout=1   the single-page app
   GET  /sim/static/<file>                        its assets
   POST /sim/api/boot {"post_logout"}             page load: loading view, fresh QR round
-  GET  /sim/api/state?chat=<num>&after=<seq>     what to render (messages changed after seq)
+  GET  /sim/api/state?chat=<id>&after=<seq>&feed=<seq>
+                                                 what to render (the open chat's messages changed
+                                                 after `after`; with `feed`, every chat's)
   POST /sim/api/open-chat {"phone"}  /read {"chat"}  /send {"chat","text","id"}
   POST /sim/api/qr-reload  /use-here  /logout
+  POST /sim/api/link-code {"phone"}              a pairing code for that phone ({"code"})
+  GET  /sim/api/query-exists?id=  /pn-lid?id=    number check; lid <-> phone pair
   GET  /sim/api/hang-wait                        blocks while frozen in "hang" mode
+  Chat ids: digits or <digits>@c.us (a person), <digits>-<digits>@g.us or <18 digits>@g.us
+  (a group), <digits>@lid (a person whose number is hidden).
+
+The page defines `window.WPP`, a double of wa-js for exactly the names in
+workers/whatsapp/contract.py, on top of this API (static/app.js).
 
 Control (tests, demos; <ref> is a session id or `phone:<digits>`)
   GET  /sim/control/                             clickable control page
@@ -15,8 +24,18 @@ Control (tests, demos; <ref> is a session id or `phone:<digits>`)
   GET  /sim/control/sessions/<ref>               session
   GET  /sim/control/sessions/<ref>/sent          what the page sent, flat and per chat
   POST /sim/control/link {"qr","phone"}          link the session showing that QR (404 if none)
-  POST /sim/control/sessions/<ref>/expire-qr | incoming | conflict | phone-offline |
+  POST /sim/control/link-code {"code"}           link the session showing that pairing code to the
+                                                 phone it was asked for (404 if none or expired)
+  POST /sim/control/sessions/<ref>/expire-qr | conflict | phone-offline |
        phone-online | logout | freeze {"mode": "stale"|"hang"} | unfreeze
+  POST /sim/control/sessions/<ref>/incoming {"from","text","name"?,"id"?,"duplicate"?,
+       "group"? (a group id; "from" is the participant), "lid"? (the sender is <lid>@lid;
+       "from", optional, the phone it resolves to), "quoted"? (a message id),
+       "status"? (true: a status@broadcast post)}
+  POST /sim/control/sessions/<ref>/tos-block | deprecated-version | unblock   stream modes
+  POST /sim/control/sessions/<ref>/acks {"mode": "server"|"device"|"read"|"never"}
+                                                 how far new sends go by themselves (default device)
+  POST /sim/control/sessions/<ref>/ack {"id", "ack": -1..4}   one sent message's ack
   GET|POST /sim/control/invalid-numbers {"numbers": [...]}
 
 Frozen: "stale" keeps the page polling but applying nothing (the DOM stops changing,
@@ -174,6 +193,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             ("POST", "qr-reload"): self.server.state.reload_qr,
             ("POST", "use-here"): self.server.state.use_here,
             ("POST", "logout"): self.server.state.page_logout,
+            ("POST", "link-code"): lambda sid: self.server.state.start_link_code(
+                sid, self._json_body().get("phone")
+            ),
+            ("GET", "query-exists"): lambda sid: self.server.state.query_exists(self._query().get("id")),
+            ("GET", "pn-lid"): lambda sid: self.server.state.pn_lid_entry(self._query().get("id")),
             ("GET", "hang-wait"): lambda sid: {
                 "hung": self.server.state.wait_while_hung(sid, HANG_WAIT_SECONDS)
             },
@@ -191,10 +215,15 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _api_state(self, session_id: str) -> dict:
         query = self._query()
-        after = query.get("after", "0")
-        if not after.isdigit():
-            raise BadRequest("after must be a non-negative integer")
-        return self.server.state.page_state(session_id, open_chat=query.get("chat"), after=int(after))
+        after, feed = query.get("after", "0"), query.get("feed")
+        if not after.isdigit() or (feed is not None and not feed.isdigit()):
+            raise BadRequest("after and feed must be non-negative integers")
+        return self.server.state.page_state(
+            session_id,
+            open_chat=query.get("chat"),
+            after=int(after),
+            feed_after=int(feed) if feed is not None else None,
+        )
 
     def _api_send(self, session_id: str) -> dict:
         body = self._json_body()
@@ -212,6 +241,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             body = self._json_body()
             result = state.link(body.get("qr"), body.get("phone"))
             self._control_done("link", result)
+        elif path == "/sim/control/link-code" and method == "POST":
+            self._control_done("link-code", state.link_by_code(self._json_body().get("code")))
         elif path == "/sim/control/invalid-numbers" and method == "GET":
             self._send_json({"numbers": state.invalid_numbers()})
         elif path == "/sim/control/invalid-numbers" and method == "POST":
@@ -241,6 +272,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 until_reload=self._json_body().get("until_reload", False),
             ),
             "unfreeze": lambda: state.unfreeze(ref),
+            "tos-block": lambda: state.set_block(ref, "TOS_BLOCK"),
+            "deprecated-version": lambda: state.set_block(ref, "DEPRECATED_VERSION"),
+            "unblock": lambda: state.set_block(ref, None),
+            "acks": lambda: state.set_ack_mode(ref, self._json_body().get("mode")),
+            "ack": lambda: state.set_message_ack(
+                ref, self._json_body().get("id"), self._json_body().get("ack")
+            ),
         }
         if method != "POST" or action not in actions:
             raise NotFound("no such control route")
@@ -248,14 +286,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _control_incoming(self, ref: str) -> dict:
         body = self._json_body()
-        return self.server.state.deliver_incoming(
-            ref,
-            sender=body.get("from"),
-            text=body.get("text"),
-            name=body.get("name"),
-            msg_id=body.get("id"),
-            duplicate=body.get("duplicate", False),
-        )
+        fields = {"sender": body.get("from"), "msg_id": body.get("id")}
+        for name in ("text", "name", "duplicate", "group", "lid", "quoted", "status"):
+            if name in body:
+                fields[name] = body[name]
+        return self.server.state.deliver_incoming(ref, **fields)
 
     def _control_done(self, action: str, result: dict) -> None:
         logger.info("simulator control action", extra={"action": action, "session_id": result["id"]})
@@ -313,17 +348,21 @@ def make_server(
     qr_max_rotations: int = 6,
     loading_seconds: float = 0.6,
     send_ack_seconds: float = 0.2,
+    link_code_seconds: float = 195.0,
 ) -> ThreadingHTTPServer:
     """Bind the simulator (port 0 picks a free port: read `server.server_address`)."""
     if qr_rotate_seconds <= 0 or qr_max_rotations < 1:
         raise ValueError("qr_rotate_seconds must be > 0 and qr_max_rotations >= 1")
     if loading_seconds < 0 or send_ack_seconds < 0:
         raise ValueError("loading_seconds and send_ack_seconds must be >= 0")
+    if link_code_seconds <= 0:
+        raise ValueError("link_code_seconds must be > 0")
     config = SessionConfig(
         qr_rotate_seconds=qr_rotate_seconds,
         qr_max_rotations=qr_max_rotations,
         loading_seconds=loading_seconds,
         send_ack_seconds=send_ack_seconds,
+        link_code_seconds=link_code_seconds,
     )
     return SimulatorHTTPServer((host, port), SimulatorState(config))
 

@@ -16,6 +16,18 @@ from workers.simulator.qr import new_qr_value
 logger = logging.getLogger(__name__)
 
 PHONE_RE = re.compile(r"^\d{7,15}$")
+PERSON_JID_RE = re.compile(r"^(\d{7,15})@c\.us$")
+# Old groups are `<creator>-<created>`, new ones 18 digits.
+GROUP_RE = re.compile(r"^(\d{5,20}-\d{5,20}|\d{18})@g\.us$")
+LID_RE = re.compile(r"^(\d{5,20})(@lid)?$")
+LINK_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTVWXYZ0123456789"
+STATUS_CHAT = "status@broadcast"
+# wa-js's ACK values: ERROR, PENDING, SERVER, DEVICE, READ, PLAYED.
+ACK_ERROR, ACK_PENDING, ACK_SERVER, ACK_DEVICE, ACK_READ, ACK_PLAYED = -1, 0, 1, 2, 3, 4
+# How far a new send goes by itself in each control "acks" mode.
+ACK_MODES = {"never": ACK_PENDING, "server": ACK_SERVER, "device": ACK_DEVICE, "read": ACK_READ}
+ACK_STATUS = {-1: "error", 0: "pending", 1: "sent", 2: "delivered", 3: "read", 4: "played"}
+STREAM_BLOCKS = ("TOS_BLOCK", "DEPRECATED_VERSION")
 MESSAGE_ID_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 # A code that rotated away a moment ago still links: the phone may have
 # scanned it just before the page redrew.
@@ -34,8 +46,39 @@ def normalize_phone(raw: object) -> str | None:
     return digits if PHONE_RE.match(digits) else None
 
 
+def normalize_chat(raw: object) -> str | None:
+    """The chat key of a chat id: digits for a person, the full id for a group or a lid."""
+    if not isinstance(raw, str):
+        return None
+    value = raw.strip()
+    if match := PERSON_JID_RE.match(value):
+        return match[1]
+    if GROUP_RE.match(value) or (value.endswith("@lid") and LID_RE.match(value)):
+        return value
+    return normalize_phone(value)
+
+
+def normalize_lid(raw: object) -> str | None:
+    """Return `<digits>@lid` for `<digits>` or `<digits>@lid`, else None."""
+    if not isinstance(raw, str) or not (match := LID_RE.match(raw.strip())):
+        return None
+    return match[1] + "@lid"
+
+
+def chat_jid(chat: str) -> str:
+    return chat if "@" in chat else f"{chat}@c.us"
+
+
+def chat_title(chat: str) -> str:
+    return chat if "@" in chat else format_phone(chat)
+
+
 def format_phone(number: str) -> str:
     return "+" + number
+
+
+def new_link_code() -> str:
+    return "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(8))
 
 
 def format_time(moment: datetime) -> str:
@@ -51,8 +94,10 @@ def new_message_id() -> str:
     return secrets.token_hex(10).upper()
 
 
-def data_id(*, from_me: bool, chat: str, msg_id: str) -> str:
-    return f"{'true' if from_me else 'false'}_{chat}@c.us_{msg_id}"
+def data_id(*, from_me: bool, chat: str, msg_id: str, participant: str | None = None) -> str:
+    """A MsgKey's serialized form: `<fromMe>_<remote>_<id>[_<participant>]`."""
+    key = f"{'true' if from_me else 'false'}_{chat_jid(chat)}_{msg_id}"
+    return f"{key}_{participant}" if participant else key
 
 
 @dataclasses.dataclass
@@ -67,9 +112,16 @@ class Message:
     sent_at: datetime
     seq: int = 0  # last change, for the page's incremental fetch
     order: int = 0  # when it entered its chat, for the chat list order
-    # Outgoing only: "pending" until the server "accepted" it, then "sent".
-    status: str = "received"
+    author: str | None = None  # the participant's id, in groups and status posts
+    quoted: str | None = None
+    # Outgoing only: the ack so far, how far it goes by itself, and when its next step is due.
+    ack: int = ACK_PENDING
+    ack_target: int = ACK_DEVICE
     ack_due: float | None = None
+
+    @property
+    def status(self) -> str:
+        return ACK_STATUS[self.ack] if self.from_me else "received"
 
 
 @dataclasses.dataclass
@@ -95,6 +147,7 @@ class SessionConfig:
     qr_max_rotations: int = 6
     loading_seconds: float = 0.6
     send_ack_seconds: float = 0.2
+    link_code_seconds: float = 195.0  # wa-js's LINK_CODE_TTL_MS
 
 
 @dataclasses.dataclass
@@ -114,6 +167,11 @@ class Session:
     # Frozen only until the page is loaded again (a browser restart fixes it).
     frozen_until_reload: bool = False
     logout_pending: bool = False
+    block: str | None = None  # a blocking stream mode: TOS_BLOCK or DEPRECATED_VERSION
+    ack_mode: str = "device"
+    link_code: str | None = None
+    link_code_phone: str | None = None
+    link_code_expires: float = 0.0
     chats: dict[str, Chat] = dataclasses.field(default_factory=dict)
     held: list[Message] = dataclasses.field(default_factory=list)
     # How often each incoming data-id was rendered (re-emits render again).
@@ -194,6 +252,8 @@ class Session:
     # --- state -----------------------------------------------------------
 
     def state_name(self, now: float) -> str:
+        if self.block:
+            return self.block.lower()
         if not self.linked:
             if now < self.loading_until:
                 return "loading"
@@ -203,6 +263,22 @@ class Session:
         if self.conflict:
             return "conflict"
         return "phone_offline" if self.phone_offline else "linked"
+
+    def stream_mode(self, now: float) -> str:
+        """wa-js's StreamMode for this session."""
+        if self.block:
+            return self.block
+        if not self.linked:
+            return "QR"
+        if now < self.loading_until:
+            return "SYNCING"
+        return "CONFLICT" if self.conflict else "MAIN"
+
+    def stream_info(self) -> str:
+        return "OFFLINE" if self.linked and self.phone_offline else "NORMAL"
+
+    def link_code_expired(self, now: float) -> bool:
+        return self.link_code is not None and now >= self.link_code_expires
 
     def holds_messages(self) -> bool:
         return self.conflict or self.phone_offline
@@ -234,19 +310,31 @@ class Session:
 
     def _schedule_pending_acks(self, now: float) -> None:
         for record in self.sent:
-            if record.message.status == "pending" and record.message.ack_due is None:
-                record.message.ack_due = now + self.config.send_ack_seconds
+            message = record.message
+            if 0 <= message.ack < message.ack_target and message.ack_due is None:
+                message.ack_due = now + self.config.send_ack_seconds
 
     def settle(self, now: float) -> None:
-        """Apply what time alone changes: pending sends the server has now accepted."""
+        """Apply what time alone changes: sends that went one ack further (server, device, read)."""
         if self.phone_offline:
             return
+        step = self.config.send_ack_seconds
         for record in self.sent:
             message = record.message
-            due = message.ack_due
-            if message.status == "pending" and due is not None and due <= now:
-                message.status = "sent"
+            while (
+                message.ack_due is not None
+                and message.ack_due <= now
+                and 0 <= message.ack < message.ack_target
+            ):
+                message.ack += 1
                 message.seq = self.next_seq()
+                message.ack_due = message.ack_due + step if message.ack < message.ack_target else None
+
+    def set_ack(self, message: Message, ack: int) -> None:
+        """An ack the control API decided: the message stays there."""
+        message.ack = message.ack_target = ack
+        message.ack_due = None
+        message.seq = self.next_seq()
 
     def unlink(self, now: float) -> None:
         """Forget the phone and everything synced from it, as a real logout does."""
@@ -258,5 +346,9 @@ class Session:
         self.conflict = False
         self.phone_offline = False
         self.open_chat = None
+        self.clear_link_code()
         self.loading_until = now
         self.start_qr_round(now)
+
+    def clear_link_code(self) -> None:
+        self.link_code = self.link_code_phone = None

@@ -14,15 +14,26 @@ from datetime import datetime
 
 from workers.simulator import payloads
 from workers.simulator.session import (
+    ACK_ERROR,
+    ACK_MODES,
+    ACK_PLAYED,
+    GROUP_RE,
     MESSAGE_ID_RE,
     OWN_NAME,
+    STATUS_CHAT,
+    STREAM_BLOCKS,
     Message,
     SentRecord,
     Session,
     SessionConfig,
+    chat_jid,
+    chat_title,
     data_id,
     format_phone,
+    new_link_code,
     new_message_id,
+    normalize_chat,
+    normalize_lid,
     normalize_phone,
 )
 
@@ -75,6 +86,8 @@ class SimulatorState:
         self._changed = threading.Condition(self._lock)
         self._sessions: dict[str, Session] = {}
         self._invalid_numbers: set[str] = set()
+        # lid (`<digits>@lid`) -> phone number, as incoming messages from a lid taught us.
+        self._lid_phones: dict[str, str] = {}
         self._closed = False
 
     # --- page side ---------------------------------------------------------
@@ -112,16 +125,18 @@ class SimulatorState:
                 session.frozen, session.frozen_until_reload = None, False
             return payloads.page_payload(session, now, open_chat=None, after=0)
 
-    def page_state(self, session_id: str, *, open_chat: str | None, after: int) -> dict:
+    def page_state(
+        self, session_id: str, *, open_chat: str | None, after: int, feed_after: int | None = None
+    ) -> dict:
         with self._lock:
             now = self._clock()
             session = self._sessions[session_id]
             session.page_polls += 1
-            chat = normalize_phone(open_chat)
+            chat = normalize_chat(open_chat)
             if chat:
                 self._look_at(session, chat, now)
             session.settle(now)
-            return payloads.page_payload(session, now, open_chat=chat, after=after)
+            return payloads.page_payload(session, now, open_chat=chat, after=after, feed_after=feed_after)
 
     def _look_at(self, session: Session, chat: str, now: float) -> None:
         session.open_chat = chat
@@ -140,13 +155,13 @@ class SimulatorState:
             return {"valid": True, "number": number, "title": format_phone(number)}
 
     def mark_read(self, session_id: str, chat: object) -> dict:
-        number = self._require_phone(chat, "chat")
+        key = self._require_chat(chat)
         with self._lock:
-            self._look_at(self._sessions[session_id], number, self._clock())
-            return {"ok": True}
+            self._look_at(self._sessions[session_id], key, self._clock())
+            return {"ok": True, "wid": chat_jid(key)}
 
     def page_send(self, session_id: str, *, chat: object, text: object, msg_id: object) -> dict:
-        number = self._require_phone(chat, "chat")
+        key = self._require_chat(chat)
         body = self._require_text(text)
         if not isinstance(msg_id, str) or not MESSAGE_ID_RE.match(msg_id):
             raise BadRequest("id must be 1-64 letters or digits")
@@ -155,9 +170,13 @@ class SimulatorState:
             session = self._sessions[session_id]
             if not session.linked:
                 raise StateConflict("session is not linked")
+            if session.block:
+                raise StateConflict(f"session is blocked ({session.block})")
             if session.conflict:
                 raise StateConflict("session is open in another window")
-            message = self._record_send(session, number, body, msg_id, now)
+            if key in self._invalid_numbers:
+                raise NotFound("this number is not on WhatsApp")
+            message = self._record_send(session, key, body, msg_id, now)
             self._changed.notify_all()
             return payloads.message_payload(message)
 
@@ -175,13 +194,47 @@ class SimulatorState:
             text=text,
             sender_name=OWN_NAME,
             sent_at=self._wall_clock(),
-            status="pending",
+            ack_target=ACK_MODES[session.ack_mode],
             ack_due=None if session.phone_offline else now + self.config.send_ack_seconds,
         )
         session.add_to_chat(message, now)
         session.sent.append(SentRecord(number, text, msg_id, message_data_id, message.sent_at, message))
         logger.info("simulator page sent a message", extra={"session_id": session.id})
         return message
+
+    def start_link_code(self, session_id: str, phone: object) -> dict:
+        """wa-js's startLinkDeviceCodeForPhoneNumber: a fresh 8-character code for `phone`."""
+        number = self._require_phone(phone, "phone")
+        with self._lock:
+            now = self._clock()
+            session = self._sessions[session_id]
+            if session.linked:
+                raise StateConflict("session is already linked")
+            session.link_code, session.link_code_phone = new_link_code(), number
+            session.link_code_expires = now + self.config.link_code_seconds
+            logger.info("simulator page asked for a link code", extra={"session_id": session.id})
+            return {"code": session.link_code}
+
+    def query_exists(self, contact_id: object) -> dict:
+        """What wa-js's queryExists learns: is this id on WhatsApp, and its lid if known."""
+        key = self._require_chat(contact_id, "id")
+        with self._lock:
+            if key in self._invalid_numbers:
+                return {"exists": False}
+            lid = next((lid for lid, phone in self._lid_phones.items() if phone == key), None)
+            return {"exists": True, "wid": chat_jid(key), "lid": lid}
+
+    def pn_lid_entry(self, contact_id: object) -> dict:
+        """The lid <-> phone pair of a `@lid` or `@c.us` id (either side may be unknown)."""
+        key = self._require_chat(contact_id, "id")
+        if GROUP_RE.match(key):
+            raise BadRequest("id must be a person's id (@c.us or @lid), not a group")
+        with self._lock:
+            if key.endswith("@lid"):
+                phone = self._lid_phones.get(key)
+                return {"lid": key, "phone": chat_jid(phone) if phone else None}
+            lid = next((lid for lid, phone in self._lid_phones.items() if phone == key), None)
+            return {"lid": lid, "phone": chat_jid(key)}
 
     def reload_qr(self, session_id: str) -> dict:
         with self._lock:
@@ -240,11 +293,35 @@ class SimulatorState:
             session = next((s for s in self._sessions.values() if s.shows_qr(qr, now)), None)
             if session is None:
                 raise NotFound("no session is showing this QR code (expired or never shown)")
-            session.phone = number
-            session.linked_at = now
-            session.loading_until = now + self.config.loading_seconds
-            self._changed.notify_all()
+            self._link_session(session, number, now)
             return payloads.describe_session(session, now)
+
+    def link_by_code(self, code: object) -> dict:
+        """The phone entered the pairing code a page shows: link that session to its phone."""
+        if not isinstance(code, str) or not code.strip():
+            raise BadRequest("code must be the 8-character code the page asked for")
+        wanted = code.strip().upper().replace("-", "")
+        with self._lock:
+            now = self._clock()
+            session = next(
+                (
+                    s
+                    for s in self._sessions.values()
+                    if not s.linked and s.link_code == wanted and not s.link_code_expired(now)
+                ),
+                None,
+            )
+            if session is None or session.link_code_phone is None:
+                raise NotFound("no session is showing this link code (expired or never asked for)")
+            self._link_session(session, session.link_code_phone, now)
+            return payloads.describe_session(session, now)
+
+    def _link_session(self, session: Session, number: str, now: float) -> None:
+        session.phone = number
+        session.linked_at = now
+        session.loading_until = now + self.config.loading_seconds
+        session.clear_link_code()
+        self._changed.notify_all()
 
     def expire_qr(self, ref: str) -> dict:
         def expire(session: Session, now: float) -> None:
@@ -254,49 +331,82 @@ class SimulatorState:
 
         return self._control(ref, expire)
 
-    def deliver_incoming(
-        self,
-        ref: str,
-        *,
-        sender: object,
-        text: object,
-        name: object = None,
-        msg_id: object = None,
-        duplicate: object = False,
-    ) -> dict:
-        number = self._require_phone(sender, "from")
-        body = self._require_text(text)
-        sender_name = self._optional_name(name) or format_phone(number)
-        chosen_id = self._optional_message_id(msg_id)
-        if not isinstance(duplicate, bool):
-            raise BadRequest("duplicate must be true or false")
+    def deliver_incoming(self, ref: str, **fields: object) -> dict:
+        """A message from a contact (or a group participant, a lid, a status post) arrives.
 
-        def deliver(session: Session, now: float) -> dict:
-            if not session.linked:
-                raise StateConflict("session is not linked")
-            message_data_id = data_id(from_me=False, chat=number, msg_id=chosen_id)
-            times = session.seen_incoming.get(message_data_id, 0)
-            if times and not duplicate:
-                return {"data_id": message_data_id, "delivered": False, "held": False}
-            session.seen_incoming[message_data_id] = times + 1
-            message = Message(
-                key=f"{message_data_id}#{times + 1}",
-                data_id=message_data_id,
-                msg_id=chosen_id,
-                chat=number,
-                from_me=False,
-                text=body,
-                sender_name=sender_name,
-                sent_at=self._wall_clock(),
-            )
-            held = session.holds_messages()
-            if held:
-                session.held.append(message)
-            else:
-                session.add_to_chat(message, now)
-            return {"data_id": message_data_id, "delivered": True, "held": held}
+        `fields` are the control API's: from, text, name, id, duplicate, group, lid,
+        quoted, status.
+        """
+        incoming = self._incoming_fields(fields)
+        return self._control(ref, lambda session, now: self._deliver(session, now, incoming))
 
-        return self._control(ref, deliver)
+    def _incoming_fields(self, fields: dict[str, object]) -> dict:
+        body = self._require_text(fields.get("text"))
+        duplicate, status = fields.get("duplicate", False), fields.get("status", False)
+        if not isinstance(duplicate, bool) or not isinstance(status, bool):
+            raise BadRequest("duplicate and status must be true or false")
+        quoted = fields.get("quoted")
+        if quoted is not None and (not isinstance(quoted, str) or not quoted.strip() or len(quoted) > 200):
+            raise BadRequest("quoted must be a message id of at most 200 characters")
+        sender, lid_phone = self._incoming_sender(fields)
+        group = fields.get("group")
+        if group is not None and (not isinstance(group, str) or not GROUP_RE.match(group)):
+            raise BadRequest("group must be a group id: <digits>-<digits>@g.us or <18 digits>@g.us")
+        if status and group:
+            raise BadRequest("a status post is not in a group")
+        shared = group or (STATUS_CHAT if status else None)
+        return {
+            "chat": shared or sender,
+            "author": chat_jid(sender) if shared else None,
+            "lid_phone": lid_phone,
+            "text": body,
+            "name": self._optional_name(fields.get("name")) or chat_title(sender),
+            "msg_id": self._optional_message_id(fields.get("msg_id")),
+            "duplicate": duplicate,
+            "quoted": quoted,
+        }
+
+    def _incoming_sender(self, fields: dict[str, object]) -> tuple[str, str | None]:
+        """The sender's chat key, and the phone its lid resolves to (lid senders only)."""
+        raw_lid = fields.get("lid")
+        if raw_lid is None:
+            return self._require_phone(fields.get("sender"), "from"), None
+        lid = normalize_lid(raw_lid)
+        if lid is None:
+            raise BadRequest("lid must be 5-20 digits, optionally followed by @lid")
+        phone = None if fields.get("sender") is None else self._require_phone(fields.get("sender"), "from")
+        return lid, phone
+
+    def _deliver(self, session: Session, now: float, incoming: dict) -> dict:
+        if not session.linked:
+            raise StateConflict("session is not linked")
+        if incoming["lid_phone"]:
+            self._lid_phones[incoming["author"] or incoming["chat"]] = incoming["lid_phone"]
+        message_data_id = data_id(
+            from_me=False, chat=incoming["chat"], msg_id=incoming["msg_id"], participant=incoming["author"]
+        )
+        times = session.seen_incoming.get(message_data_id, 0)
+        if times and not incoming["duplicate"]:
+            return {"data_id": message_data_id, "delivered": False, "held": False}
+        session.seen_incoming[message_data_id] = times + 1
+        message = Message(
+            key=f"{message_data_id}#{times + 1}",
+            data_id=message_data_id,
+            msg_id=incoming["msg_id"],
+            chat=incoming["chat"],
+            from_me=False,
+            text=incoming["text"],
+            sender_name=incoming["name"],
+            sent_at=self._wall_clock(),
+            author=incoming["author"],
+            quoted=incoming["quoted"],
+        )
+        held = session.holds_messages()
+        if held:
+            session.held.append(message)
+        else:
+            session.add_to_chat(message, now)
+        return {"data_id": message_data_id, "delivered": True, "held": held}
 
     def set_conflict(self, ref: str) -> dict:
         return self._control(ref, self._linked_action(lambda s, now: setattr(s, "conflict", True)))
@@ -326,6 +436,33 @@ class SimulatorState:
 
     def unfreeze(self, ref: str) -> dict:
         return self._control(ref, lambda session, now: setattr(session, "frozen", None))
+
+    def set_block(self, ref: str, block: str | None) -> dict:
+        """TOS_BLOCK, DEPRECATED_VERSION, or None to lift either."""
+        if block is not None and block not in STREAM_BLOCKS:
+            raise BadRequest("block must be TOS_BLOCK or DEPRECATED_VERSION")
+        return self._control(ref, lambda session, now: setattr(session, "block", block))
+
+    def set_ack_mode(self, ref: str, mode: object) -> dict:
+        if not isinstance(mode, str) or mode not in ACK_MODES:
+            raise BadRequest('mode must be "server", "device", "read" or "never"')
+        return self._control(ref, lambda session, now: setattr(session, "ack_mode", mode))
+
+    def set_message_ack(self, ref: str, msg_id: object, ack: object) -> dict:
+        """Set one sent message's ack; `msg_id` is its id or its serialized key."""
+        if not isinstance(msg_id, str) or not msg_id:
+            raise BadRequest("id must be a sent message's id or serialized id")
+        if isinstance(ack, bool) or not isinstance(ack, int) or not ACK_ERROR <= ack <= ACK_PLAYED:
+            raise BadRequest("ack must be an integer from -1 to 4")
+
+        def apply(session: Session, now: float) -> dict:
+            record = next((r for r in session.sent if msg_id in (r.msg_id, r.data_id)), None)
+            if record is None:
+                raise NotFound("this session sent no message with this id")
+            session.set_ack(record.message, ack)
+            return {"message": payloads.message_payload(record.message)}
+
+        return self._control(ref, apply)
 
     def sent(self, ref: str) -> dict:
         with self._lock:
@@ -402,6 +539,15 @@ class SimulatorState:
         if number is None:
             raise BadRequest(f"{field} must be a phone number of 7-15 digits, optionally after a +")
         return number
+
+    @staticmethod
+    def _require_chat(raw: object, field: str = "chat") -> str:
+        key = normalize_chat(raw)
+        if key is None:
+            raise BadRequest(
+                f"{field} must be a phone number, <digits>@c.us, a group id (@g.us) or <digits>@lid"
+            )
+        return key
 
     @staticmethod
     def _require_text(raw: object) -> str:

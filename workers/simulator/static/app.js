@@ -8,15 +8,299 @@
  * nothing (the DOM goes stale, sends stay pending); in "hang" mode it blocks
  * its own main thread with synchronous requests until unfrozen, so DOM reads
  * and scripts from WebDriver hang like on an unresponsive page.
+ *
+ * The page also brings its own `window.WPP`: a double of wa-js (the library
+ * the worker drives the real page through) for exactly the names in
+ * workers/whatsapp/contract.py, with wa-js 4.6.0's arguments, return values
+ * and event payloads. Its events are derived from the polled state.
  */
 (function () {
   "use strict";
 
   const POLL_MS = 250;
   const RETRY_MS = 1000;
+  const SEND_ATTEMPTS = 5;
+  // conn.logout is queued by the worker's bridge: give it time before the page goes.
+  const LOGOUT_NAVIGATE_MS = 300;
   const OWN_NAME = "You";
   const QR_QUIET_MODULES = 4;
   const QR_TARGET_PX = 264;
+
+  // --- the wa-js double (window.WPP) --------------------------------------------
+
+  const wa = {
+    ready: false,
+    readyListeners: [],
+    listeners: new Map(),
+    wid: null, // own id, "<digits>@c.us", once linked
+    view: null,
+    sawUnlinked: false,
+    mainReached: false,
+    qrValue: null,
+    authCode: null,
+    mode: null,
+    info: null,
+    linkCode: null,
+    linkCodeExpired: false,
+    feedAfter: null,
+    seenIncoming: new Set(),
+    acks: new Map(),
+  };
+
+  function emit(event, payload) {
+    (wa.listeners.get(event) || []).slice().forEach(function (listener) {
+      try {
+        listener(payload);
+      } catch (error) {
+        console.error("WPP listener failed", event, error);
+      }
+    });
+  }
+
+  function wid(serialized) {
+    const at = serialized.lastIndexOf("@");
+    return {
+      _serialized: serialized,
+      user: serialized.slice(0, at),
+      server: serialized.slice(at + 1),
+      toString: function () {
+        return this._serialized;
+      },
+    };
+  }
+
+  function pnLidWid(serialized) {
+    const at = serialized.lastIndexOf("@");
+    return { id: serialized.slice(0, at), server: serialized.slice(at + 1), _serialized: serialized };
+  }
+
+  function msgKey(message) {
+    const key = {
+      _serialized: message.data_id,
+      id: message.id,
+      fromMe: message.from_me,
+      remote: wid(message.chat),
+      toString: function () {
+        return this._serialized;
+      },
+    };
+    if (message.author) key.participant = wid(message.author);
+    return key;
+  }
+
+  function msgModel(message) {
+    return {
+      id: msgKey(message),
+      from: wid(message.chat),
+      to: wid(wa.wid),
+      author: message.author ? wid(message.author) : undefined,
+      type: "chat",
+      body: message.text,
+      t: message.t,
+      isNewMsg: true,
+      isGroupMsg: message.chat.endsWith("@g.us"),
+      quotedMsgId: message.quoted || undefined,
+      notifyName: message.name,
+    };
+  }
+
+  function authCodeOf(value) {
+    const parts = value.split(",");
+    return {
+      type: "multidevice",
+      ref: parts[0],
+      staticKeyPair: parts[1],
+      identityKeyPair: parts[2],
+      secretKey: parts[3],
+      fullCode: value,
+    };
+  }
+
+  function chatIdOf(chatId) {
+    return chatId && chatId._serialized ? chatId._serialized : String(chatId);
+  }
+
+  function markReady() {
+    if (wa.ready) return;
+    wa.ready = true;
+    window.WPP.isReady = true;
+    wa.readyListeners.splice(0).forEach(function (listener) {
+      listener();
+    });
+  }
+
+  function deriveEvents(state) {
+    wa.wid = state.wid;
+    if (!state.wid) wa.sawUnlinked = true;
+    deriveAuthEvents(state);
+    if (state.stream.mode !== wa.mode) {
+      wa.mode = state.stream.mode;
+      emit("conn.stream_mode_changed", wa.mode);
+    }
+    if (state.stream.info !== wa.info) {
+      wa.info = state.stream.info;
+      emit("conn.stream_info_changed", wa.info);
+    }
+    if (state.view === "main" && !wa.mainReached) {
+      wa.mainReached = true;
+      emit("conn.main_ready");
+    }
+    deriveLinkCodeEvents(state.link_code);
+    if (wa.feedAfter === null) wa.feedAfter = state.seq;
+    state.feed.forEach(deriveMessageEvent);
+  }
+
+  function deriveAuthEvents(state) {
+    const value = state.view === "qr" && state.qr ? state.qr.value : null;
+    if (value !== wa.qrValue) {
+      wa.qrValue = value;
+      wa.authCode = value ? authCodeOf(value) : null;
+      emit("conn.auth_code_change", wa.authCode);
+    }
+    if (state.view === "qr_expired" && wa.view !== "qr_expired") emit("conn.qrcode_idle");
+    wa.view = state.view;
+    if (state.wid && wa.sawUnlinked) {
+      wa.sawUnlinked = false;
+      emit("conn.authenticated");
+    }
+  }
+
+  function deriveLinkCodeEvents(linkCode) {
+    const current = linkCode && linkCode.code === wa.linkCode;
+    if (current && linkCode.expired && !wa.linkCodeExpired) {
+      wa.linkCodeExpired = true;
+      emit("conn.link_code_expired");
+    }
+  }
+
+  function deriveMessageEvent(message) {
+    wa.feedAfter = Math.max(wa.feedAfter, message.seq);
+    if (!message.from_me) {
+      if (wa.seenIncoming.has(message.key)) return;
+      wa.seenIncoming.add(message.key);
+      emit("chat.new_message", msgModel(message));
+      return;
+    }
+    const before = wa.acks.has(message.key) ? wa.acks.get(message.key) : 0;
+    wa.acks.set(message.key, message.ack);
+    if (message.ack !== before) {
+      emit("chat.msg_ack_change", { ack: message.ack, chat: wid(message.chat), ids: [msgKey(message)] });
+    }
+  }
+
+  function whenUnfrozen() {
+    return new Promise(function (resolve) {
+      if (ui.frozen) ui.unfreezeWaiters.push(resolve);
+      else resolve();
+    });
+  }
+
+  function sendText(payload, attempt) {
+    return api("POST", "/sim/api/send", payload).catch(function (error) {
+      // Only what may still go through is retried; the server ignores a repeated id.
+      const transient = !error.status || error.status >= 500;
+      if (!transient || attempt + 1 >= SEND_ATTEMPTS) throw error;
+      return new Promise(function (resolve) {
+        setTimeout(resolve, RETRY_MS);
+      }).then(function () {
+        return sendText(payload, attempt + 1);
+      });
+    });
+  }
+
+  function sendTextMessage(chatId, content, options) {
+    const payload = { chat: chatIdOf(chatId), text: String(content), id: "3EB0" + randomHex(18) };
+    return whenUnfrozen()
+      .then(function () {
+        return sendText(payload, 0);
+      })
+      .then(function (message) {
+        wa.acks.set(message.key, message.ack);
+        kick();
+        return { id: message.data_id, ack: message.ack, from: wa.wid, to: message.chat, sendMsgResult: {} };
+      });
+  }
+
+  function startLinkDeviceCodeForPhoneNumber(phone, sendPushNotification = true) {
+    return api("POST", "/sim/api/link-code", { phone: String(phone), push: sendPushNotification }).then(
+      function (result) {
+        wa.linkCode = result.code;
+        wa.linkCodeExpired = false;
+        emit("conn.link_code_change", result.code);
+        return result.code;
+      },
+      function (error) {
+        emit("conn.link_code_error", error);
+        throw error;
+      },
+    );
+  }
+
+  function queryExists(contactId) {
+    const id = encodeURIComponent(chatIdOf(contactId));
+    return api("GET", "/sim/api/query-exists?id=" + id).then(function (result) {
+      if (!result.exists) return null;
+      const found = { wid: wid(result.wid), biz: false };
+      if (result.lid) found.lid = wid(result.lid);
+      return found;
+    });
+  }
+
+  function getPnLidEntry(contactId) {
+    const id = encodeURIComponent(chatIdOf(contactId));
+    return api("GET", "/sim/api/pn-lid?id=" + id).then(function (result) {
+      const entry = {};
+      if (result.lid) entry.lid = pnLidWid(result.lid);
+      if (result.phone) entry.phoneNumber = pnLidWid(result.phone);
+      return entry;
+    });
+  }
+
+  function markIsRead(chatId) {
+    return api("POST", "/sim/api/read", { chat: chatIdOf(chatId) }).then(function (result) {
+      return { wid: wid(result.wid), unreadCount: 0 };
+    });
+  }
+
+  // Only own enumerable properties are the API: the contract test walks them.
+  window.WPP = {
+    isReady: false,
+    loader: {
+      onReady: function (listener) {
+        if (wa.ready) listener();
+        else wa.readyListeners.push(listener);
+      },
+    },
+    on: function (event, listener) {
+      if (!wa.listeners.has(event)) wa.listeners.set(event, []);
+      wa.listeners.get(event).push(listener);
+    },
+    conn: {
+      getAuthCode: function () {
+        return Promise.resolve(wa.authCode);
+      },
+      isAuthenticated: function () {
+        return Boolean(wa.wid);
+      },
+      isMainReady: function () {
+        // A page frozen "stale" must stop proving it is alive.
+        return wa.mainReached && wa.view === "main" && !ui.frozen;
+      },
+      getStreamData: function () {
+        return { mode: wa.mode, info: wa.info };
+      },
+      startLinkDeviceCodeForPhoneNumber: startLinkDeviceCodeForPhoneNumber,
+    },
+    chat: { sendTextMessage: sendTextMessage, markIsRead: markIsRead },
+    contact: { queryExists: queryExists, getPnLidEntry: getPnLidEntry },
+    whatsapp: {
+      Socket: {
+        takeover: function () {
+          return useHere();
+        },
+      },
+    },
+  };
 
   const app = document.getElementById("app");
   const root = app.querySelector(".view-root");
@@ -49,8 +333,11 @@
     conflictClosed: false,
     conflictModal: null,
     conflictLanding: null,
+    blockText: null,
+    blockLanding: null,
     frozen: null,
     queuedSends: [],
+    unfreezeWaiters: [],
     sendIntent: null,
     stopped: false,
     pollTimer: null,
@@ -88,6 +375,10 @@
     "msg-time":
       '<path fill="currentColor" d="M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zm0 1.4a5.1 5.1 0 1 1 0 10.2A5.1 5.1 0 0 1 8 2.9zM7.3 4.5v4.1l3.1 1.9.7-1.1-2.4-1.5V4.5z"/>',
     "msg-check": '<path fill="currentColor" d="M11.5 4.3 6.1 10.2 3.9 8 3 8.9l3.1 3.1 6.3-6.8z"/>',
+    "msg-dblcheck":
+      '<path fill="currentColor" d="M15 4.3 9.6 10.2 8.9 9.5 8 10.4l1.6 1.6 6.3-6.8zM11.5 4.3 6.1 10.2 3.9 8 3 8.9l3.1 3.1 6.3-6.8z"/>',
+    "msg-error":
+      '<path fill="currentColor" d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 15h-2v-2h2zm0-4h-2V7h2z"/>',
     "more-refreshed":
       '<path fill="currentColor" d="M12 7a2 2 0 1 0 0-4 2 2 0 0 0 0 4zm0 2a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm0 6a2 2 0 1 0 0 4 2 2 0 0 0 0-4z"/>',
     "alert-phone":
@@ -209,9 +500,11 @@
     const chat = ui.openChat;
     let url = "/sim/api/state?after=" + ui.after;
     if (chat) url += "&chat=" + encodeURIComponent(chat);
+    if (wa.feedAfter !== null) url += "&feed=" + wa.feedAfter;
     let delay = POLL_MS;
     api("GET", url)
       .then(function (state) {
+        markReady();
         safeApply(state, chat);
       })
       .catch(function () {
@@ -256,6 +549,24 @@
     if (state.view === "qr" || state.view === "qr_expired") renderQr(state);
     if (state.view === "main") renderMain(state, requestedChat);
     renderConflict(state);
+    renderBlock(state.stream.mode);
+    deriveEvents(state);
+  }
+
+  const BLOCK_TEXTS = {
+    TOS_BLOCK: "This account is not allowed to use WhatsApp.",
+    DEPRECATED_VERSION: "This version of WhatsApp Web is out of date. Update to keep using it.",
+  };
+
+  function renderBlock(mode) {
+    const text = BLOCK_TEXTS[mode] || null;
+    if (ui.blockText === text) return;
+    ui.blockText = text;
+    if (ui.blockLanding) ui.blockLanding.remove();
+    ui.blockLanding = text
+      ? el("div", { class: "conflict-landing block-landing" }, [el("div", { class: "conflict-text", text: text })])
+      : null;
+    if (ui.blockLanding) overlays.appendChild(ui.blockLanding);
   }
 
   function hang() {
@@ -509,14 +820,18 @@
   }
 
   function navigateAfterLogout() {
+    if (ui.stopped) return;
     ui.stopped = true;
     clearTimeout(ui.pollTimer);
+    emit("conn.logout");
     try {
       localStorage.setItem("old-logout-cred", JSON.stringify({ loggedOutAt: Date.now() }));
     } catch (error) {
       console.error("could not write localStorage", error);
     }
-    location.replace("/?post_logout=1");
+    setTimeout(function () {
+      location.replace("/?post_logout=1");
+    }, LOGOUT_NAVIGATE_MS);
   }
 
   function buildIntro() {
@@ -657,7 +972,7 @@
   }
 
   function buildChatPane(number) {
-    const title = "+" + number;
+    const title = number.includes("@") ? number : "+" + number;
     ui.msgList = el("div", {
       role: "application",
       tabindex: "-1",
@@ -720,7 +1035,7 @@
     const entry = {
       copy: el("div", { class: "copyable-text", "data-pre-plain-text": message.pre }),
       statusSlot: null,
-      status: null,
+      ack: null,
     };
     const meta = el("div", { class: "msg-meta" }, [el("span", { class: "msg-timestamp", dir: "auto", text: message.time })]);
     if (message.from_me) {
@@ -743,13 +1058,24 @@
     ui.msgList.appendChild(entry.row);
   }
 
+  // One tick per ack, as WhatsApp draws them: clock, grey tick, two grey, two blue, red mark.
+  const TICKS = {
+    "-1": ["msg-error", " Not sent ", "error"],
+    0: ["msg-time", " Pending ", ""],
+    1: ["msg-check", " Sent ", ""],
+    2: ["msg-dblcheck", " Delivered ", ""],
+    3: ["msg-dblcheck", " Read ", "read"],
+    4: ["msg-dblcheck", " Played ", "read"],
+  };
+
   function updateMessageRow(entry, message) {
     setAttr(entry.copy, "data-pre-plain-text", message.pre);
-    if (!entry.statusSlot || entry.status === message.status) return;
-    entry.status = message.status;
+    if (!entry.statusSlot || entry.ack === message.ack) return;
+    entry.ack = message.ack;
+    const [name, label, kind] = TICKS[message.ack] || TICKS[0];
     entry.statusSlot.textContent = "";
-    const pending = message.status === "pending";
-    entry.statusSlot.appendChild(icon(pending ? "msg-time" : "msg-check", pending ? " Pending " : " Sent "));
+    entry.statusSlot.className = "msg-status " + kind;
+    entry.statusSlot.appendChild(icon(name, label));
   }
 
   function scrollToBottom() {
@@ -832,7 +1158,7 @@
       text: text,
       pre: prePlainText(now, OWN_NAME),
       time: formatTime(now),
-      status: "pending",
+      ack: 0,
     });
     scrollToBottom();
     ui.editor.textContent = "";
@@ -859,6 +1185,9 @@
     const queued = ui.queuedSends;
     ui.queuedSends = [];
     queued.forEach(postSend);
+    ui.unfreezeWaiters.splice(0).forEach(function (resolve) {
+      resolve();
+    });
   }
 
   function runSendIntent() {
@@ -935,10 +1264,10 @@
   }
 
   function useHere() {
-    if (ui.frozen) return;
+    if (ui.frozen) return undefined;
     removeConflict();
     ui.conflictClosed = false;
-    api("POST", "/sim/api/use-here", {}).then(kick, kick);
+    return api("POST", "/sim/api/use-here", {}).then(kick, kick);
   }
 
   // --- start ---------------------------------------------------------------------
@@ -957,6 +1286,7 @@
       })
       .then(function (state) {
         saveSession(state.session_id);
+        markReady();
         safeApply(state, null);
       })
       .catch(function () {})

@@ -8,6 +8,7 @@
   const sentBody = document.getElementById("sent");
   const sentTitle = document.getElementById("sent-session");
   const incomingForm = document.getElementById("incoming-form");
+  const ackForm = document.getElementById("ack-form");
   let sentSession = null;
   let renderedKey = null;
   const lastSeenCells = new Map();
@@ -90,6 +91,17 @@
       );
     }
     buttons.push(
+      actionButton("TOS block", function () {
+        act("TOS block", path + "/tos-block");
+      }),
+      actionButton("Deprecated version", function () {
+        act("Deprecated version", path + "/deprecated-version");
+      }),
+      actionButton("Unblock", function () {
+        act("Unblock", path + "/unblock");
+      }),
+    );
+    buttons.push(
       actionButton(session.frozen ? "Unfreeze" : "Freeze", function () {
         act(session.frozen ? "Unfreeze" : "Freeze", path + (session.frozen ? "/unfreeze" : "/freeze"));
       }),
@@ -149,7 +161,11 @@
   }
 
   function renderSessionChoices(sessions) {
-    const select = incomingForm.elements.session;
+    renderSessionSelect(incomingForm.elements.session, sessions);
+    renderSessionSelect(ackForm.elements.session, sessions);
+  }
+
+  function renderSessionSelect(select, sessions) {
     const chosen = select.value;
     const ids = sessions.filter((s) => s.phone).map((s) => s.id);
     const current = Array.from(select.options, (option) => option.value);
@@ -176,7 +192,7 @@
           [
             cell(message.time),
             cell(message.chat),
-            cell(message.status),
+            cell(message.status + " (" + message.ack + ")"),
             cell(message.id),
             cell(message.text, "text"),
           ].forEach((td) => row.appendChild(td));
@@ -212,7 +228,28 @@
     const body = { from: form.from.value, text: form.text.value, duplicate: form.duplicate.checked };
     if (form.name.value.trim()) body.name = form.name.value.trim();
     if (form.id.value.trim()) body.id = form.id.value.trim();
+    ["group", "lid", "quoted"].forEach(function (name) {
+      if (form[name].value.trim()) body[name] = form[name].value.trim();
+    });
+    if (!body.from.trim() && body.lid) delete body.from; // a lid nobody can resolve
+    if (form.status.checked) body.status = true;
     act("Deliver", "/sessions/" + encodeURIComponent(form.session.value) + "/incoming", body);
+  });
+
+  document.getElementById("link-code-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    act("Link by code", "/link-code", { code: event.target.elements.code.value.trim() });
+  });
+
+  ackForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const form = ackForm.elements;
+    const path = "/sessions/" + encodeURIComponent(form.session.value);
+    if (event.submitter && event.submitter.name === "set-ack") {
+      act("Ack", path + "/ack", { id: form.id.value.trim(), ack: Number(form.ack.value) });
+    } else {
+      act("Ack mode", path + "/acks", { mode: form.mode.value });
+    }
   });
 
   document.getElementById("invalid-form").addEventListener("submit", function (event) {
