@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The page library (wa-js) the worker injects, pinned in package.json and package-lock.json.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test lint bench clean system-packages
 
@@ -11,6 +13,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js and npm are needed for the page library: apt-get install -y nodejs npm" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 # Chromium, ChromeDriver, cron and promtool from Debian (installed when run as root).
 system-packages:
@@ -24,7 +31,7 @@ run: export WHATSAPP_WEB_URL ?= http://127.0.0.1:9000/
 run: export QR_MAX_REFRESHES ?= 30
 # A known key for the portal API's curl example (seed_demo prints it); production sets its own.
 run: export PORTAL_INTERNAL_KEY ?= demo-portal-key
-run: $(STAMP) system-packages
+run: $(STAMP) $(NODE_STAMP) system-packages
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py run_platform --tenant "Demo Bakery"
@@ -36,14 +43,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The whole suite; on SQLite unless DATABASE_URL points elsewhere (CI: PostgreSQL).
-test: $(STAMP) system-packages lint
+test: $(STAMP) $(NODE_STAMP) system-packages lint
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) var db.sqlite3 db.sqlite3-*
+	rm -rf $(VENV) node_modules var db.sqlite3 db.sqlite3-*
 
 # Speed and memory figures, each against a baseline measured in the same run.
 # BENCH_CONNECTED_SECONDS=60 make bench  for a quicker (less faithful) memory figure.
 bench: export DEBUG ?= 1
-bench: $(STAMP) system-packages
+bench: $(STAMP) $(NODE_STAMP) system-packages
 	$(PY) -m tests.bench

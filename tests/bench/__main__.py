@@ -1,9 +1,10 @@
 """``make bench``: every benchmark, one after the other."""
 
-from tests.bench import logs, pagination, stale, worker
+from tests.bench import logs, page_library, pagination, stale, worker
 
 if __name__ == "__main__":
     logs.main()
     stale.main()
     pagination.main()
+    page_library.main()
     worker.main()
