@@ -73,7 +73,7 @@ def test_it_links_logs_once_replies_and_tells_the_story(tenant, rule, simulator,
     simulator.set_invalid_numbers(["4915550000000"])
     bad, _ = outbound_enqueue(tenant=tenant, to_number="+49 1555 0000000", text="hello?")
     wait_until(lambda: OutboundMessage.objects.get(pk=bad.pk).status == "FAILED", what="FAILED")
-    assert "invalid" in OutboundMessage.objects.get(pk=bad.pk).last_error
+    assert "not on WhatsApp" in OutboundMessage.objects.get(pk=bad.pk).last_error
 
     wait_until(lambda: WhatsAppSession.objects.get(tenant=tenant).last_seen_at, what="a heartbeat")
     assert worker.stop() == 0

@@ -89,5 +89,5 @@ def test_its_acks_follow_the_message_up_to_delivered(client, simulator):
         return 2 in acks
 
     wait_until(delivered, timeout=15, what="a delivered ack")
-    assert acks[:2] == [1, 2]
+    assert acks == sorted(acks)  # one tick, then two: never backwards (a fast page may skip one)
     assert simulator.sent(session_id)[0]["ack"] == 2
