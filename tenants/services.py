@@ -213,6 +213,10 @@ def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "")
     if state != WhatsAppSession.State.QR:
         # A QR that is no longer on screen must not be offered to anyone.
         updates.update(last_qr="", last_qr_data_uri="")
+    if state not in (WhatsAppSession.State.QR, WhatsAppSession.State.STARTING):
+        # Nor a pairing code, once the session links or stops (a request made before the
+        # worker started is kept for it).
+        updates.update(link_phone="", link_code="", link_code_expires_at=None)
     if state in _NEW_LOGIN_STATES:
         updates["qr_refresh_count"] = 0  # a new round of QR codes starts from one
     return _transition(
@@ -250,9 +254,6 @@ def session_request_link_code(*, session: WhatsAppSession, phone: str) -> None:
     )
     session.link_phone, session.link_code, session.link_code_expires_at = phone, "", None
     session.link_code_error = ""
-    WorkerEvent.objects.create(
-        tenant_id=session.tenant_id, kind=Kind.QR_ISSUED, reason="pairing code asked for by phone number"
-    )
 
 
 @transaction.atomic
@@ -263,11 +264,12 @@ def session_record_link_code(*, session: WhatsAppSession, code: str, expires_at:
         link_code=code, link_code_expires_at=expires_at, link_code_error="", updated_at=timezone.now()
     )
     session.link_code, session.link_code_expires_at, session.link_code_error = code, expires_at, ""
+    # A login code, like a QR code: the event says that one was shown, never the code.
+    WorkerEvent.objects.create(tenant_id=session.tenant_id, kind=Kind.QR_ISSUED, reason="pairing code")
 
 
 def session_end_link_code(*, session: WhatsAppSession, reason: str) -> None:
-    """The pairing code expired or WhatsApp refused one (the tenant sees why and may ask
-    again), or the session linked (``reason`` empty: nothing went wrong)."""
+    """The pairing code expired or WhatsApp refused one: the tenant sees why and may ask again."""
     WhatsAppSession.objects.filter(pk=session.pk).update(
         link_phone="",
         link_code="",
@@ -277,10 +279,9 @@ def session_end_link_code(*, session: WhatsAppSession, reason: str) -> None:
     )
     session.link_phone, session.link_code, session.link_code_expires_at = "", "", None
     session.link_code_error = reason[:300]
-    if reason:
-        WorkerEvent.objects.create(
-            tenant_id=session.tenant_id, kind=Kind.ERROR, reason=f"pairing code: {reason}"[:500]
-        )
+    WorkerEvent.objects.create(
+        tenant_id=session.tenant_id, kind=Kind.ERROR, reason=f"pairing code: {reason}"[:500]
+    )
 
 
 def session_heartbeat(*, session: WhatsAppSession, at: datetime | None = None) -> None:

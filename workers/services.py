@@ -16,6 +16,7 @@ from tenants.counters import counter_increment
 from tenants.models import Ack, MessageLog, Tenant
 from tenants.services import message_log_record
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule, RuleTimeout
+from workers.whatsapp.events import chat_id_for
 
 logger = logging.getLogger(__name__)
 
@@ -333,7 +334,7 @@ def outbound_mark_sent(
         text=message.text,
         wa_message_id=wa_message_id,
         at=now,
-        chat_id=message.to_number if "@" in message.to_number else f"{message.to_number}@c.us",
+        chat_id=chat_id_for(message.to_number),
         is_group=message.to_number.endswith("@g.us"),
         ack=ack,
         ack_at=now,

@@ -1,7 +1,7 @@
 """What the worker's collaborators share: the tenant's rows, the client, the settings."""
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
@@ -79,4 +79,3 @@ class Context:
     next_heartbeat: float = 0.0
     takeover_at: float | None = None
     browser_losses: int = 0
-    extra: dict = field(default_factory=dict)

@@ -136,8 +136,6 @@ class Handlers:
         ctx.browser_losses = 0
         ctx.takeover_at = None
         tenant_services.session_set_state(session=ctx.session, state=State.CONNECTED, reason="WhatsApp ready")
-        if ctx.session.link_phone or ctx.session.link_code:
-            tenant_services.session_end_link_code(session=ctx.session, reason="")
         tenant_services.worker_set_status(
             worker=ctx.worker, status=Status.RUNNING, reason="session connected"
         )
@@ -151,9 +149,7 @@ class Handlers:
         ctx = self.ctx
         if event.wa_message_id in self.seen:
             return
-        phone = events.phone_of(event.sender_id)
-        if not phone and event.sender_id.endswith("@lid"):
-            phone = ctx.client.resolve_phone(event.sender_id)
+        phone = events.phone_of(event.sender_id) or ctx.client.resolve_phone(event.sender_id)
         result = services.inbound_message_handle(
             tenant=ctx.tenant,
             message=services.Incoming(

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from django.db import connection
 
@@ -170,12 +171,12 @@ class Worker:
                 return
             time.sleep(1.0)
 
-    def _if_database_answers(self, write: object) -> None:
+    def _if_database_answers(self, write: Callable[[], object]) -> None:
         """While stopping: write if the database answers, and say once if it does not."""
         if self._outage is not None:
             return
         try:
-            write()  # type: ignore[operator]
+            write()
         except DATABASE_DOWN as exc:
             self._outage = Outage(exc)
             self.log.error(

@@ -114,7 +114,7 @@ class WhatsAppClient:
         self._driver: webdriver.Remote | None = None
         self._service: Service | None = None
         self._reset_page_state()
-        # Numbers WhatsApp said exist (contact.queryExists), asked once per browser.
+        # Numbers WhatsApp said exist (contact.queryExists), asked once per worker.
         self._known_numbers: set[str] = set()
         # Whether the last send was handed to wa-js (then it may have gone out).
         self.send_handed_over = False
@@ -355,10 +355,11 @@ class WhatsAppClient:
             return [events.Conflict()]
         if mode in events.BLOCKED_REASONS:
             return [events.Blocked(mode=mode, reason=events.BLOCKED_REASONS[mode])]
-        if mode == "OFFLINE" and self._ready:
+        if mode == "OFFLINE":
             return self._translate_info("OFFLINE")
         if mode == "MAIN" and previous in ("CONFLICT", "OFFLINE") and self._ready:
-            return self._translate_info("NORMAL")
+            self._unreachable = False  # the session is back (taken over, or online again)
+            return [events.PhoneReachable()]
         return []
 
     def _translate_info(self, info: str) -> list[events.Event]:
@@ -369,9 +370,9 @@ class WhatsAppClient:
         if unreachable and not self._unreachable:
             self._unreachable = True
             return [events.PhoneUnreachable(info=info)]
-        if info == "NORMAL" and (self._unreachable or self._mode == "MAIN"):
-            was, self._unreachable = self._unreachable, False
-            return [events.PhoneReachable()] if was or self._mode == "MAIN" else []
+        if info == "NORMAL" and self._unreachable:
+            self._unreachable = False
+            return [events.PhoneReachable()]
         return []
 
     @staticmethod
@@ -421,7 +422,7 @@ class WhatsAppClient:
     def resolve_phone(self, wa_id: str) -> str:
         """The phone number behind a LID, when WhatsApp knows it; "" when it does not."""
         if not wa_id.endswith("@lid"):
-            return events.phone_of(wa_id)
+            return ""
         try:
             entry = self._wpp("resolve", wa_id)
         except CallFailed as exc:

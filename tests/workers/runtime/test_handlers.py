@@ -37,6 +37,20 @@ SAMPLES: dict[type, events.Event] = {
 }
 
 
+def incoming(
+    wa_message_id: str, chat_id: str, *, sender_id: str = "", text: str = "hours?"
+) -> events.IncomingMessage:
+    return events.IncomingMessage(
+        wa_message_id=wa_message_id,
+        chat_id=chat_id,
+        sender_id=sender_id or chat_id,
+        is_group=chat_id.endswith("@g.us"),
+        kind="chat",
+        text=text,
+        timestamp=None,
+    )
+
+
 def test_there_is_an_example_of_every_event_type():
     assert set(SAMPLES) == set(events.EVENT_TYPES)
 
@@ -68,17 +82,7 @@ def test_a_block_needs_a_person_and_says_why(connected, mode, expected):
 def test_a_lid_sender_is_logged_as_given_with_the_phone_wa_js_resolved_and_answered(connected, fake_client):
     reply_rule_create(tenant=connected.ctx.tenant, name="Hours", pattern="hours", reply_text="8 to 5")
     fake_client.lids["123456789012345@lid"] = "15551234567"
-    fake_client.pending.append(
-        events.IncomingMessage(
-            wa_message_id="false_123456789012345@lid_L1",
-            chat_id="123456789012345@lid",
-            sender_id="123456789012345@lid",
-            is_group=False,
-            kind="chat",
-            text="hours?",
-            timestamp=None,
-        )
-    )
+    fake_client.pending.append(incoming("false_123456789012345@lid_L1", "123456789012345@lid"))
     connected.step()
     log = MessageLog.objects.get(direction="IN")
     assert (log.chat_id, log.from_number) == ("123456789012345@lid", "15551234567")
@@ -87,17 +91,7 @@ def test_a_lid_sender_is_logged_as_given_with_the_phone_wa_js_resolved_and_answe
 
 def test_an_unresolvable_lid_is_answered_at_the_lid(connected, fake_client):
     reply_rule_create(tenant=connected.ctx.tenant, name="Hours", pattern="hours", reply_text="8 to 5")
-    fake_client.pending.append(
-        events.IncomingMessage(
-            wa_message_id="false_99887766554433@lid_L2",
-            chat_id="99887766554433@lid",
-            sender_id="99887766554433@lid",
-            is_group=False,
-            kind="chat",
-            text="hours?",
-            timestamp=None,
-        )
-    )
+    fake_client.pending.append(incoming("false_99887766554433@lid_L2", "99887766554433@lid"))
     connected.step()
     assert MessageLog.objects.get(direction="IN").from_number == ""
     assert OutboundMessage.objects.get().to_number == "99887766554433@lid"
@@ -106,14 +100,8 @@ def test_an_unresolvable_lid_is_answered_at_the_lid(connected, fake_client):
 def test_a_group_message_is_logged_with_its_participant_and_not_answered(connected, fake_client):
     reply_rule_create(tenant=connected.ctx.tenant, name="Hours", pattern="hours", reply_text="8 to 5")
     fake_client.pending.append(
-        events.IncomingMessage(
-            wa_message_id="false_120363041234@g.us_G1_15551234567@c.us",
-            chat_id="120363041234@g.us",
-            sender_id="15551234567@c.us",
-            is_group=True,
-            kind="chat",
-            text="hours?",
-            timestamp=None,
+        incoming(
+            "false_120363041234@g.us_G1_15551234567@c.us", "120363041234@g.us", sender_id="15551234567@c.us"
         )
     )
     connected.step()
@@ -141,3 +129,10 @@ def test_a_pairing_code_asked_for_in_the_portal_is_requested_and_shown(worker, f
     worker.handlers.handle(events.LinkCodeExpired())
     session.refresh_from_db()
     assert session.link_code == "" and "expired" in session.link_code_error
+
+
+def test_a_pairing_code_is_no_longer_offered_once_the_session_links(worker):
+    worker.handlers.handle(events.LinkCode(code="ABCD1234"))
+    worker.handlers.handle(events.Ready())
+    session = WhatsAppSession.objects.get(tenant=worker.ctx.tenant)
+    assert (session.state, session.link_code, session.link_code_expires_at) == ("CONNECTED", "", None)
