@@ -193,7 +193,7 @@ class Worker:
         ctx = self.ctx
         try:
             try:
-                self._handle_all(ctx.client.poll(timeout=self._poll_timeout()))
+                self._handle_all(self._take(self._poll_timeout()))
                 self._maybe_take_over()
                 self._maybe_request_link_code()
                 self._report_log_trouble()
@@ -205,6 +205,14 @@ class Worker:
                 self._recover_browser(str(exc))
         except DATABASE_DOWN as exc:
             self._database_lost(exc)
+
+    def _take(self, timeout: float) -> list[events.Event]:
+        """Drain the page's events. A chat whose messages the worker now holds (logged, or
+        owed during an outage) is marked read: the customer's blue ticks mean we have it."""
+        found = self.ctx.client.poll(timeout=timeout)
+        for chat_id in dict.fromkeys(e.chat_id for e in found if isinstance(e, events.IncomingMessage)):
+            self.ctx.client.mark_read(chat_id)
+        return found
 
     def _handle_all(self, found: list[events.Event]) -> None:
         """Handle every event drained from the page; those the database can't take are owed."""
@@ -337,7 +345,7 @@ class Worker:
         wait = min(1.0, max(0.0, outage.next_try - time.monotonic()))
         if not self.owed.full:
             try:
-                self.owed.add_events(self.ctx.client.poll(timeout=wait))
+                self.owed.add_events(self._take(wait))
             except BrowserGone:
                 time.sleep(wait)  # recovered (and recorded) once the database is back
         else:

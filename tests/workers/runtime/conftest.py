@@ -27,6 +27,7 @@ class FakeClient:
         self.took_over = 0
         self.started = 0
         self.send_handed_over = False
+        self.read: list[str] = []
 
     def start(self) -> None:
         self.started += 1
@@ -59,6 +60,9 @@ class FakeClient:
 
     def resolve_phone(self, wa_id: str) -> str:
         return self.lids.get(wa_id, "")
+
+    def mark_read(self, chat_id: str) -> None:
+        self.read.append(chat_id)
 
     def request_link_code(self, phone: str) -> str:
         self.link_codes.append(phone)

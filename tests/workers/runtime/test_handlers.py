@@ -115,6 +115,17 @@ def test_a_group_message_is_logged_with_its_participant_and_not_answered(connect
     assert not OutboundMessage.objects.exists()
 
 
+def test_each_chat_with_new_messages_is_marked_read_once_they_are_logged(connected, fake_client):
+    fake_client.pending += [
+        incoming("false_15551234567@c.us_A1", "15551234567@c.us"),
+        incoming("false_15551234567@c.us_A2", "15551234567@c.us"),
+        incoming("false_15557654321@c.us_B1", "15557654321@c.us"),
+    ]
+    connected.step()
+    assert fake_client.read == ["15551234567@c.us", "15557654321@c.us"]
+    assert MessageLog.objects.filter(direction="IN").count() == 3
+
+
 def test_a_pairing_code_asked_for_in_the_portal_is_requested_and_shown(worker, fake_client):
     from tenants import services as tenant_services
 
