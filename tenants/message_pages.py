@@ -22,6 +22,11 @@ class MessageLogOut(serializers.ModelSerializer):
             "to_number",
             "message_text",
             "wa_message_id",
+            "chat_id",
+            "is_group",
+            "message_type",
+            "ack",
+            "ack_at",
             "created_at",
         ]
 

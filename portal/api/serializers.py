@@ -36,6 +36,8 @@ class OutboundOut(serializers.ModelSerializer):
             "attempts",
             "last_error",
             "wa_message_id",
+            "ack",
+            "ack_at",
             "created_at",
             "sent_at",
         ]

@@ -117,6 +117,25 @@ def test_it_queues_a_message_once_per_idempotency_key(client, own, tenant):
     assert status["status"] == "QUEUED"
 
 
+def test_a_sent_message_gives_whatsapps_latest_ack_in_both_apis(client, own, tenant):
+    from datetime import UTC, datetime
+
+    from workers.services import outbound_claim_next, outbound_mark_sent, outbound_record_ack
+
+    queued, _ = outbound_enqueue(tenant=tenant, to_number="15551234567", text="ready")
+    message = outbound_claim_next(tenant=tenant)
+    assert message is not None
+    outbound_mark_sent(message=message, wa_message_id="true_15551234567@c.us_X1", ack=1)
+    read_at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    outbound_record_ack(tenant=tenant, wa_message_ids=["true_15551234567@c.us_X1"], ack=3, at=read_at)
+
+    status = client.get(f"{BASE}/messages/{queued.id}", **own).json()
+    assert (status["status"], status["ack"]) == ("SENT", 3)
+    assert status["ack_at"].startswith("2026-12-06T12:00:00")
+    (listed,) = client.get(BASE + "/messages", **own).json()
+    assert (listed["id"], listed["ack"]) == (str(queued.id), 3)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
