@@ -1,5 +1,7 @@
 """The portal API: every endpoint allowed for the tenant's own user, denied for everyone else."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -7,7 +9,7 @@ from tenants import services
 from tenants.models import Counter, SetupRequest
 from tests.helpers.api import as_user
 from workers.models import OutboundMessage
-from workers.services import outbound_enqueue
+from workers.services import outbound_claim_next, outbound_enqueue, outbound_mark_sent, outbound_record_ack
 
 BASE = "/api/portal/tenant/current"
 GETS = ["", "/status", "/logs", "/messages", "/setup-requests"]
@@ -118,10 +120,6 @@ def test_it_queues_a_message_once_per_idempotency_key(client, own, tenant):
 
 
 def test_a_sent_message_gives_whatsapps_latest_ack_in_both_apis(client, own, tenant):
-    from datetime import UTC, datetime
-
-    from workers.services import outbound_claim_next, outbound_mark_sent, outbound_record_ack
-
     queued, _ = outbound_enqueue(tenant=tenant, to_number="15551234567", text="ready")
     message = outbound_claim_next(tenant=tenant)
     assert message is not None

@@ -207,8 +207,8 @@ class Worker:
             self._database_lost(exc)
 
     def _take(self, timeout: float) -> list[events.Event]:
-        """Drain the page's events. A chat whose messages the worker now holds (logged, or
-        owed during an outage) is marked read: the customer's blue ticks mean we have it."""
+        """Drain the page's events. Their chats are marked read at once: the worker now holds
+        the messages (to log, or owed during an outage), and blue ticks tell the customer so."""
         found = self.ctx.client.poll(timeout=timeout)
         for chat_id in dict.fromkeys(e.chat_id for e in found if isinstance(e, events.IncomingMessage)):
             self.ctx.client.mark_read(chat_id)
