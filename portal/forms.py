@@ -68,6 +68,18 @@ class SendForm(forms.Form):
         return validate_text(self.cleaned_data["text"])
 
 
+class LinkCodeForm(forms.Form):
+    phone = forms.CharField(
+        label="Your WhatsApp number",
+        max_length=64,
+        help_text="The phone you link, in international format, like +1 555 123 4567.",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+    def clean_phone(self) -> str:
+        return normalize_number(self.cleaned_data["phone"])
+
+
 class ReplyRuleForm(forms.ModelForm):
     class Meta:
         model = ReplyRule

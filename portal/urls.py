@@ -51,6 +51,7 @@ urlpatterns = [
     *auth_urlpatterns,
     path("", views.dashboard, name="dashboard"),
     path("start/", views.worker_start, name="worker_start"),
+    path("link-code/", views.link_code, name="link_code"),
     path("messages/", views.message_list, name="messages"),
     path("send/", views.send, name="send"),
     path("rules/", views.rule_list, name="rules"),

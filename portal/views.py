@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import wording
 from portal.access import tenant_required
-from portal.forms import ApiKeyForm, ReplyRuleForm, SendForm, SetupRequestForm
+from portal.forms import ApiKeyForm, LinkCodeForm, ReplyRuleForm, SendForm, SetupRequestForm
 from tenants.access import signed_in_user
 from tenants.api_keys import api_key_create, api_key_revoke
 from tenants.charts import message_chart
@@ -40,6 +40,7 @@ from tenants.models import (
 from tenants.selectors import (
     BadPageRequest,
     latest_conversations,
+    link_code_status,
     message_counts,
     message_log_page,
     parse_direction,
@@ -51,7 +52,12 @@ from tenants.selectors import (
     worker_last_problem,
     worker_last_stop_reason,
 )
-from tenants.services import setup_request_create
+from tenants.services import (
+    LINKABLE_STATES,
+    LinkCodeRefused,
+    session_request_link_code,
+    setup_request_create,
+)
 from workers import orchestration
 from workers import services as worker_services
 from workers.models import OutboundMessage, ReplyRule
@@ -170,7 +176,8 @@ def _rendered(tenant: Tenant) -> str:
     """What the page was rendered from, as the script reads it from the status API."""
     session, worker = tenant.session, tenant.worker
     changed = int(session.state_changed_at.timestamp())
-    return f"{session.state}|{changed}|{worker.status}|{tenant.status}|{text_hash(worker.last_error)}"
+    link = link_code_status(session=session).state
+    return f"{session.state}|{changed}|{worker.status}|{tenant.status}|{text_hash(worker.last_error)}|{link}"
 
 
 def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
@@ -190,6 +197,9 @@ def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
         "tenant_words": wording.tenant_words(tenant.status),
         "problem": _problem(worker, session, now),
         "qr": _qr_context(session),
+        # Linking by phone number is offered while a login is awaited, beside the QR code.
+        "linkable": session.state in LINKABLE_STATES and tenant.status != Tenant.Status.SUSPENDED,
+        "link": link_code_status(session=session, now=now),
         "start_label": wording.start_words(needs_login=_needs_login(tenant, no_scan))[0] if startable else "",
         "rendered": _rendered(tenant),
     }
@@ -225,6 +235,12 @@ def _activity_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
 
 @tenant_required
 def dashboard(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    return _dashboard_page(request, tenant, LinkCodeForm())
+
+
+def _dashboard_page(
+    request: HttpRequest, tenant: Tenant, link_form: LinkCodeForm, status: int = 200
+) -> HttpResponse:
     now = timezone.now()
     live_config = {
         **wording.dashboard_wording(),
@@ -234,8 +250,31 @@ def dashboard(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "pollMs": POLL_MILLISECONDS,
         "refreshMs": REFRESH_MILLISECONDS,
     }
-    context = {**_status_context(tenant, now), **_activity_context(tenant, now), "live_config": live_config}
-    return _page(request, "dashboard.html", tenant=tenant, section="dashboard", context=context)
+    context = {
+        **_status_context(tenant, now),
+        **_activity_context(tenant, now),
+        "link_form": link_form,
+        "live_config": live_config,
+    }
+    return _page(
+        request, "dashboard.html", tenant=tenant, section="dashboard", context=context, status=status
+    )
+
+
+@tenant_required
+@require_POST
+def link_code(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Link by phone number instead of QR: the worker asks WhatsApp for a pairing code."""
+    form = LinkCodeForm(request.POST)
+    if not form.is_valid():
+        return _dashboard_page(request, tenant, form, status=400)
+    try:
+        session_request_link_code(session=tenant.session, phone=form.cleaned_data["phone"])
+    except LinkCodeRefused as exc:
+        messages.error(request, exc.messages[0])
+        return _dashboard_page(request, tenant, LinkCodeForm(), status=409)
+    messages.success(request, wording.LINK_CODE_ASKED)
+    return redirect("portal:dashboard")
 
 
 @tenant_required

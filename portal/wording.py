@@ -127,6 +127,7 @@ START_FAILED = (
 )
 START_SUSPENDED = "This account is suspended, so your bot can't be started. Contact us to switch it back on."
 START_RUNNING = "Your bot is already running."
+LINK_CODE_ASKED = "WhatsApp is making your pairing code: it shows here in a few seconds."
 
 SUSPENDED_BANNER = (
     "This account is suspended: your bot is switched off and nothing is sent. "

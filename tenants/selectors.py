@@ -18,7 +18,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from tenants.history import uptime_from_events
-from tenants.models import MessageLog, SetupRequest, Tenant, WorkerEvent, WorkerProcess
+from tenants.models import MessageLog, SetupRequest, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -277,3 +277,48 @@ def latest_conversations(*, tenant: Tenant, limit: int = LATEST_CONVERSATIONS) -
             if len(latest) == limit:
                 break
     return list(latest.values())
+
+
+@dataclass(frozen=True)
+class LinkCodeStatus:
+    """Where linking by phone number stands: the portal page and the API read this one rule.
+
+    ``state`` is ``none`` (not asked for), ``asked`` (the worker is asking WhatsApp),
+    ``shown`` (a code to enter on the phone, until ``expires_at``) or ``ended`` (expired or
+    refused, ``error`` says which: the tenant may ask again).
+    """
+
+    state: str
+    phone: str = ""
+    code: str = ""
+    expires_at: datetime | None = None
+    expires_in_seconds: int = 0
+    error: str = ""
+
+    @property
+    def code_words(self) -> str:
+        """The code as WhatsApp shows it on the phone: two groups of four (``ABCD-EFGH``)."""
+        return f"{self.code[:4]}-{self.code[4:]}" if len(self.code) == 8 else self.code
+
+
+LINK_CODE_EXPIRED = "The pairing code expired; ask for a new one."
+
+
+def link_code_status(*, session: WhatsAppSession, now: datetime | None = None) -> LinkCodeStatus:
+    now = now or timezone.now()
+    if session.link_code and session.link_code_expires_at:
+        left = int((session.link_code_expires_at - now).total_seconds())
+        if left <= 0:  # the worker says so too, unless it stopped before it could
+            return LinkCodeStatus("ended", error=LINK_CODE_EXPIRED)
+        return LinkCodeStatus(
+            "shown",
+            phone=session.link_phone,
+            code=session.link_code,
+            expires_at=session.link_code_expires_at,
+            expires_in_seconds=left,
+        )
+    if session.link_phone:
+        return LinkCodeStatus("asked", phone=session.link_phone)
+    if session.link_code_error:
+        return LinkCodeStatus("ended", error=session.link_code_error)
+    return LinkCodeStatus("none")

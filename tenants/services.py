@@ -206,6 +206,11 @@ _NEW_LOGIN_STATES = {
 }
 
 
+# A code is asked for while the worker waits for a login (or is starting to): then WhatsApp
+# offers it beside the QR code. Linked, stopped or blocked, there is nothing to enter it into.
+LINKABLE_STATES = (WhatsAppSession.State.QR, WhatsAppSession.State.STARTING)
+
+
 def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "") -> Transition:
     updates: dict[str, Any] = {}
     if state != session.state:
@@ -213,10 +218,10 @@ def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "")
     if state != WhatsAppSession.State.QR:
         # A QR that is no longer on screen must not be offered to anyone.
         updates.update(last_qr="", last_qr_data_uri="")
-    if state not in (WhatsAppSession.State.QR, WhatsAppSession.State.STARTING):
-        # Nor a pairing code, once the session links or stops (a request made before the
-        # worker started is kept for it).
-        updates.update(link_phone="", link_code="", link_code_expires_at=None)
+    if state not in LINKABLE_STATES:
+        # Nor a pairing code, once the session links or stops (a request made while the
+        # worker starts is kept for it).
+        updates.update(link_phone="", link_code="", link_code_expires_at=None, link_code_error="")
     if state in _NEW_LOGIN_STATES:
         updates["qr_refresh_count"] = 0  # a new round of QR codes starts from one
     return _transition(
@@ -243,17 +248,34 @@ def session_record_qr(*, session: WhatsAppSession, value: str, data_uri: str) ->
     return count
 
 
+class LinkCodeRefused(ValidationError):
+    """A pairing code can't be asked for now: the session is linked, or no worker waits for a login."""
+
+
 def session_request_link_code(*, session: WhatsAppSession, phone: str) -> None:
-    """A tenant asks to link by phone number: the worker asks WhatsApp for a code."""
-    WhatsAppSession.objects.filter(pk=session.pk).update(
+    """A tenant asks to link by phone number (digits): the worker asks WhatsApp for a code.
+
+    Asking again, even for the same number, replaces the code shown with a new one.
+    """
+    # One statement checks and writes, so a session that links meanwhile is not asked for a code.
+    asked = WhatsAppSession.objects.filter(pk=session.pk, state__in=LINKABLE_STATES).update(
         link_phone=phone,
         link_code="",
         link_code_expires_at=None,
         link_code_error="",
         updated_at=timezone.now(),
     )
-    session.link_phone, session.link_code, session.link_code_expires_at = phone, "", None
-    session.link_code_error = ""
+    session.refresh_from_db(
+        fields=["state", "link_phone", "link_code", "link_code_expires_at", "link_code_error"]
+    )
+    if asked:
+        return
+    if session.state == WhatsAppSession.State.CONNECTED:
+        raise LinkCodeRefused("This WhatsApp is linked already: no pairing code is needed.")
+    raise LinkCodeRefused(
+        "Start your bot first: a pairing code is asked for while it waits for a login "
+        f"(now: {session.get_state_display().lower()})."
+    )
 
 
 @transaction.atomic

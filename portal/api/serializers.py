@@ -1,10 +1,12 @@
 """What the portal API reads and returns, as DRF serializers (the OpenAPI schema is built from them)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from tenants.models import SetupRequest, Tenant, User
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage
+from workers.services import normalize_number
 
 
 class PortalTenantOut(serializers.ModelSerializer):
@@ -48,6 +50,37 @@ class OutboundIn(serializers.Serializer):
     text = serializers.CharField(max_length=MAX_MESSAGE_LENGTH, trim_whitespace=False)
 
 
+class LinkCodeIn(serializers.Serializer):
+    phone = serializers.CharField(
+        max_length=40, help_text="the phone to link, in international format, e.g. +15551234567"
+    )
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            return normalize_number(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
+LinkCodeOut = inline_serializer(
+    "PortalLinkCode",
+    {
+        "state": serializers.ChoiceField(
+            choices=["none", "asked", "shown", "ended"],
+            help_text="none: not asked for; asked: the worker is asking WhatsApp; shown: enter `code` "
+            "on the phone (Linked devices, Link with phone number instead) before `expires_at`; "
+            "ended: expired or refused, `error` says which (ask again)",
+        ),
+        "phone": serializers.CharField(help_text="the number the code is for (digits)"),
+        "code": serializers.CharField(help_text="8 characters, as WhatsApp gave it; empty until shown"),
+        "code_display": serializers.CharField(help_text="the code as the phone shows it, ABCD-EFGH"),
+        "expires_at": serializers.DateTimeField(allow_null=True),
+        "expires_in_seconds": serializers.IntegerField(),
+        "error": serializers.CharField(),
+    },
+)
+
+
 class SetupRequestIn(serializers.Serializer):
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -79,6 +112,9 @@ StatusOut = inline_serializer(
                     help_text="the chat list answered at the last heartbeat"
                 ),
                 "last_page_event_at": serializers.DateTimeField(allow_null=True),
+                "link_code_state": serializers.CharField(
+                    help_text="linking by phone number: none, asked, shown or ended (see link-code)"
+                ),
             },
         ),
         "browser": inline_serializer(

@@ -27,6 +27,8 @@ from portal.api.authentication import (
     api_caller,
 )
 from portal.api.serializers import (
+    LinkCodeIn,
+    LinkCodeOut,
     OutboundIn,
     OutboundOut,
     PortalSetupRequestOut,
@@ -39,8 +41,8 @@ from portal.api.serializers import (
 from tenants.access import signed_in_user, tenant_for_user
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
 from tenants.models import Tenant, TenantApiKey, WhatsAppSession, seconds_since
-from tenants.selectors import setup_requests
-from tenants.services import setup_request_create
+from tenants.selectors import LinkCodeStatus, link_code_status, setup_requests
+from tenants.services import LinkCodeRefused, session_request_link_code, setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
 from workers.selectors import outbound_queue
@@ -125,6 +127,7 @@ class StatusView(PortalAPIView):
                     "qr_max_refreshes": settings.QR_MAX_REFRESHES,
                     "chat_list_ok": session.chat_list_ok,
                     "last_page_event_at": session.last_page_event_at,
+                    "link_code_state": link_code_status(session=session).state,
                 },
                 "browser": {"memory_mb": worker.browser_memory_mb, "cpu_percent": worker.browser_cpu_percent},
             }
@@ -161,6 +164,50 @@ class QrView(PortalAPIView):
                 "expected_lifetime_seconds": settings.QR_EXPECTED_LIFETIME_SECONDS,
             }
         )
+
+
+def _link_code_out(link: LinkCodeStatus) -> dict[str, object]:
+    return {
+        "state": link.state,
+        "phone": link.phone,
+        "code": link.code,
+        "code_display": link.code_words,
+        "expires_at": link.expires_at,
+        "expires_in_seconds": link.expires_in_seconds,
+        "error": link.error,
+    }
+
+
+class LinkCodeView(PortalAPIView):
+    @extend_schema(
+        summary="Where linking by phone number stands (the pairing code, once WhatsApp gave it)",
+        responses={200: LinkCodeOut, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_link_code_out(link_code_status(session=self.tenant(request).session)))
+
+    @extend_schema(
+        summary="Link by phone number instead of QR: ask WhatsApp for a pairing code",
+        description="The worker asks WhatsApp for an 8-character code for this number; it shows "
+        "here (GET) within seconds. Asking again replaces the code. Needs the bot running and "
+        "waiting for a login (a QR code on the dashboard).",
+        request=LinkCodeIn,
+        responses={
+            202: LinkCodeOut,
+            400: OpenApiResponse(description="not a phone number in international format"),
+            409: OpenApiResponse(description="linked already, or the bot is not waiting for a login"),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        session = self.tenant(request).session
+        data = LinkCodeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            session_request_link_code(session=session, phone=data.validated_data["phone"])
+        except LinkCodeRefused as exc:
+            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+        return Response(_link_code_out(link_code_status(session=session)), status=status.HTTP_202_ACCEPTED)
 
 
 class LogsView(PortalAPIView):

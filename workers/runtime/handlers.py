@@ -12,6 +12,7 @@ from typing import assert_never
 from config.logging import mask_message_id
 from tenants import services as tenant_services
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
+from tenants.selectors import LINK_CODE_EXPIRED
 from workers import services
 from workers.qr import qr_png_data_uri
 from workers.runtime.context import EXIT_OK, Context, StopWorker
@@ -74,7 +75,7 @@ class Handlers:
                 ctx.log.info("pairing code shown", extra={"event": "link_code"})
             case events.LinkCodeExpired():
                 tenant_services.session_end_link_code(
-                    session=ctx.session, reason="the pairing code expired; ask for a new one"
+                    session=ctx.session, reason=LINK_CODE_EXPIRED
                 )
             case events.LinkCodeError():
                 tenant_services.session_end_link_code(

@@ -63,7 +63,6 @@ class Worker:
         self.stop_requested = False
         self._next_suspension_check = 0.0
         self._next_link_check = 0.0
-        self._link_asked_for = ""
         self._thread_failure: str | None = None
         self._log_trouble = ""
         self._outage: Outage | None = None
@@ -243,17 +242,18 @@ class Worker:
     def _maybe_request_link_code(self) -> None:
         """A tenant asked to link by phone number (portal, API): ask WhatsApp for the code."""
         ctx = self.ctx
-        if ctx.session.state not in (State.QR, State.STARTING):
+        if ctx.session.state not in tenant_services.LINKABLE_STATES:
             return
         now = time.monotonic()
         if now < self._next_link_check:
             return
         self._next_link_check = now + LINK_REQUEST_CHECK_SECONDS
         ctx.session.refresh_from_db(fields=["link_phone", "link_code", "link_code_error"])
+        # A number waiting without a code is a request not yet answered (each new request, even
+        # for the same number, clears the code; an answer or a refusal ends the wait).
         phone = ctx.session.link_phone
-        if not phone or phone == self._link_asked_for:
+        if not phone or ctx.session.link_code:
             return
-        self._link_asked_for = phone
         try:
             code = ctx.client.request_link_code(phone)
         except ClientError as exc:
@@ -296,7 +296,6 @@ class Worker:
                 extra={"event": "browser_lost", "reason": reason, "restart": ctx.browser_losses},
             )
             ctx.client.stop(graceful=False)
-            self._link_asked_for = ""
             if ctx.browser_losses > ctx.config.browser_restarts:
                 raise StopWorker(f"browser lost {ctx.browser_losses} times in a row: {reason}", EXIT_FAILED)
             time.sleep(min(30.0, 2.0 ** (ctx.browser_losses - 1)))

@@ -42,7 +42,8 @@
       changed,
       status.worker.status,
       status.tenant.status,
-      textHash(status.worker.last_error || "")
+      textHash(status.worker.last_error || ""),
+      status.session.link_code_state
     ].join("|");
   }
 
@@ -121,7 +122,13 @@
     });
   }
 
-  // The page again, as the server renders it now: its live parts replace ours.
+  function isTypingIn(part) {
+    var active = document.activeElement;
+    return Boolean(active && part.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName));
+  }
+
+  // The page again, as the server renders it now: its live parts replace ours (but not one
+  // the user is typing in).
   function refreshPage() {
     return request(config.pageUrl, "text/html").then(function (response) {
       if (response.redirected || !response.ok) {
@@ -133,13 +140,18 @@
       if (!fresh) {
         throw new Error("no dashboard in the page");
       }
+      var typing = false;
       Array.prototype.forEach.call(fresh.querySelectorAll("[data-live]"), function (part) {
         var old = find('[data-live="' + part.getAttribute("data-live") + '"]');
-        if (old) {
+        if (old && isTypingIn(old)) {
+          typing = true;  // what the user is typing stays; the next poll brings this part
+        } else if (old) {
           old.replaceWith(document.importNode(part, true));
         }
       });
-      root.setAttribute("data-rendered", fresh.getAttribute("data-rendered"));
+      if (!typing) {
+        root.setAttribute("data-rendered", fresh.getAttribute("data-rendered"));
+      }
       renderedAt = Date.now();
       readQr();
       tick();

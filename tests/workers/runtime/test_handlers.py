@@ -141,6 +141,12 @@ def test_a_pairing_code_asked_for_in_the_portal_is_requested_and_shown(worker, f
     session.refresh_from_db()
     assert session.link_code == "" and "expired" in session.link_code_error
 
+    # Asking again, for the same number, gets a new code: the tenant is never left waiting.
+    tenant_services.session_request_link_code(session=session, phone="15551234567")
+    worker._next_link_check = 0.0
+    worker.step()
+    assert fake_client.link_codes == ["15551234567", "15551234567"]
+
 
 def test_a_pairing_code_is_no_longer_offered_once_the_session_links(worker):
     worker.handlers.handle(events.LinkCode(code="ABCD1234"))
