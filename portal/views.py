@@ -338,6 +338,7 @@ def message_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         return _page(request, "messages.html", tenant=tenant, section="messages", context=context, status=400)
     context.update(
         page=page,
+        rows=[(message, wording.ticks(message.ack)) for message in page.messages],
         older_url=_messages_link(request, page.next_cursor) if page.next_cursor else None,
         newest_url=_messages_link(request),
     )
@@ -351,7 +352,8 @@ def _send_page(request: HttpRequest, tenant: Tenant, form: SendForm, status: int
     queue = outbound_queue(tenant=tenant, limit=QUEUE_SHOWN)
     # The service refuses a suspended tenant's send; the form says so before it is filled in.
     switched_off = wording.SUSPENDED_SENDING if tenant.status == Tenant.Status.SUSPENDED else ""
-    context = {"form": form, "queue": queue, "switched_off": switched_off}
+    rows = [(message, wording.ticks(message.ack)) for message in queue]
+    context = {"form": form, "rows": rows, "switched_off": switched_off}
     return _page(request, "send.html", tenant=tenant, section="send", context=context, status=status)
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tenants.formatting import percent
 from tenants.history import NO_SCAN_WORDS, QR_NOT_SCANNED, uptime_from_events
-from tenants.models import Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import Ack, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
 
 State = WhatsAppSession.State
 Status = WorkerProcess.Status
@@ -221,6 +221,30 @@ NO_PROBLEM = "None"
 QR_COUNT = "Code {n} of {max}"
 QR_COUNTDOWN = "New code in {seconds} s"
 QR_DUE = "A new code is on its way…"
+
+
+@dataclass(frozen=True)
+class Ticks:
+    """A sent message's ticks, as WhatsApp draws them on the phone, with words for each."""
+
+    marks: str
+    words: str
+    kind: str  # pending, sent, delivered, read or error: how the page colours them
+
+
+TICKS: dict[int | None, Ticks] = {
+    None: Ticks("🕓", "Not yet confirmed by WhatsApp", "pending"),
+    Ack.PENDING: Ticks("🕓", "Not yet confirmed by WhatsApp", "pending"),
+    Ack.SERVER: Ticks("✓", "Sent", "sent"),
+    Ack.DEVICE: Ticks("✓✓", "Delivered", "delivered"),
+    Ack.READ: Ticks("✓✓", "Read", "read"),
+    Ack.PLAYED: Ticks("✓✓", "Played", "read"),
+    Ack.ERROR: Ticks("!", "WhatsApp could not send it", "error"),
+}
+
+
+def ticks(ack: int | None) -> Ticks:
+    return TICKS.get(ack, TICKS[None])
 
 
 def session_state_words(state: str, since: datetime | None = None) -> StateWords:

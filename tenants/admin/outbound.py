@@ -8,6 +8,7 @@ from tenants.admin.registrations import (
     LargeTablePaginator,
     ReadOnlyAdmin,
     TenantColumn,
+    ack_label,
     badge,
     moment,
     truncated,
@@ -53,6 +54,7 @@ class OutboundMessageAdmin(TenantColumn, ReadOnlyAdmin):
         "tenant_name",
         "short_to",
         "status_badge",
+        "ack_label",
         "source",
         "attempts",
         "sent",
@@ -68,6 +70,10 @@ class OutboundMessageAdmin(TenantColumn, ReadOnlyAdmin):
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: OutboundMessage) -> str:
         return badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="ack", ordering="ack")
+    def ack_label(self, obj: OutboundMessage) -> str:
+        return ack_label(obj.ack)
 
     @admin.display(description="created", ordering="created_at")
     def created(self, obj: OutboundMessage) -> str:

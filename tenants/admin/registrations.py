@@ -32,6 +32,7 @@ from tenants.api_keys import api_key_revoke
 from tenants.formatting import humanize_age
 from tenants.history import stop_words, worker_words
 from tenants.models import (
+    Ack,
     MessageLog,
     SetupRequest,
     Tenant,
@@ -78,7 +79,16 @@ BADGE_COLOURS = {
     "PHONE_UNREACHABLE": "warn",
     "DEGRADED": "warn",
     "SUSPENDED": "warn",
+    "UNCONFIRMED": "warn",
+    "HELD": "warn",
+    "BLOCKED": "bad",
+    "UPDATE_NEEDED": "bad",
 }
+
+
+def ack_label(ack: int | None) -> str:
+    """WhatsApp's latest ack of a sent message, in the words wa-js's levels stand for."""
+    return "-" if ack is None else Ack(ack).label if ack in Ack.values else str(ack)
 
 
 def badge(value: str, label: str, *, tone: str = "") -> str:
@@ -569,9 +579,10 @@ class MessageLogAdmin(TenantColumn, ReadOnlyAdmin):
         "short_from",
         "short_to",
         "short_text",
+        "ack_label",
         "short_wa_id",
     ]
-    list_filter = ["direction", "created_at", ("tenant", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["direction", "is_group", "created_at", ("tenant", admin.RelatedOnlyFieldListFilter)]
     # Prefix and exact matches use the indexes; a free "contains" would scan millions of rows.
     search_fields = ["^from_number", "^to_number", "=wa_message_id"]
     list_select_related = ["tenant"]
@@ -587,11 +598,23 @@ class MessageLogAdmin(TenantColumn, ReadOnlyAdmin):
         "message_text",
         "wa_message_id",
         "created_at",
+        "chat_id",
+        "sender_id",
+        "is_group",
+        "message_type",
+        "quoted_wa_message_id",
+        "wa_timestamp",
+        "ack_label",
+        "ack_at",
     ]
 
     @admin.display(description="created", ordering="created_at")
     def created(self, obj: MessageLog) -> str:
         return moment(obj.created_at)
+
+    @admin.display(description="ack", ordering="ack")
+    def ack_label(self, obj: MessageLog) -> str:
+        return ack_label(obj.ack)
 
     @admin.display(description="from", ordering="from_number")
     def short_from(self, obj: MessageLog) -> str:

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -6,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tenants.models import MessageLog
+from tenants.models import Ack, MessageLog
 
 URL = reverse("portal:messages")
 
@@ -99,3 +100,31 @@ def test_it_shows_message_text_escaped(owner, tenant):
     body = owner.get(URL).content.decode()
     assert "&lt;script&gt;" in body
     assert "<script>alert" not in body
+
+
+def ticks_of(body: str) -> list[str]:
+    return re.findall(r'data-ticks="([a-z]+)"', body)
+
+
+def test_each_sent_message_shows_its_ticks_as_whatsapp_acknowledged_it(owner, tenant):
+    for minutes_ago, ack in enumerate([None, Ack.SERVER, Ack.DEVICE, Ack.READ, Ack.ERROR]):
+        sent = add(tenant, f"reply {minutes_ago}", direction="OUT", minutes_ago=minutes_ago)
+        MessageLog.objects.filter(pk=sent.pk).update(ack=ack)
+    add(tenant, "a customer's message", minutes_ago=10)  # received messages have no ticks
+    body = owner.get(URL).content.decode()
+    assert ticks_of(body) == ["pending", "sent", "delivered", "read", "error"]
+    assert "Not yet confirmed by WhatsApp" in body and "Delivered" in body and "Read" in body
+
+
+def test_it_names_a_hidden_number_and_a_group_as_whatsapp_gave_them(owner, tenant):
+    MessageLog.objects.create(
+        tenant=tenant,
+        direction="IN",
+        sender_id="123456789012345@lid",
+        chat_id="120363041234567890@g.us",
+        is_group=True,
+        message_text="who bakes on sunday?",
+    )
+    body = owner.get(URL).content.decode()
+    assert "123456789012345@lid" in body
+    assert "Group" in body and "120363041234567890@g.us" in body

@@ -91,6 +91,21 @@ def test_it_shows_each_queued_messages_status_tries_error_and_sent_time(owner, t
     assert "Failed" in failed_row and ">5<" in failed_row and "number is invalid" in failed_row
 
 
+def test_a_sent_message_shows_its_ticks_and_an_unconfirmed_one_says_so(owner, tenant):
+    read, _ = outbound_enqueue(tenant=tenant, to_number="15550000001", text="was read")
+    unconfirmed, _ = outbound_enqueue(tenant=tenant, to_number="15550000002", text="no ack")
+    OutboundMessage.objects.filter(pk=read.pk).update(status="SENT", ack=3, sent_at=timezone.now())
+    OutboundMessage.objects.filter(pk=unconfirmed.pk).update(
+        status="UNCONFIRMED", last_error="WhatsApp did not confirm it within 60 s; it may not have arrived"
+    )
+    body = owner.get(URL).content.decode()
+    read_row = re.search(rf'data-outbound="{read.pk}".*?</tr>', body, re.S).group(0)
+    unconfirmed_row = re.search(rf'data-outbound="{unconfirmed.pk}".*?</tr>', body, re.S).group(0)
+    assert 'data-ticks="read"' in read_row and "Read" in read_row
+    assert "Not confirmed" in unconfirmed_row and "may not have arrived" in unconfirmed_row
+    assert "tone-warn" in unconfirmed_row and "data-ticks" not in unconfirmed_row
+
+
 def test_it_shows_queued_text_escaped(owner, tenant):
     outbound_enqueue(tenant=tenant, to_number="15551234567", text="<script>alert(1)</script>")
     body = owner.get(URL).content.decode()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tenants import services
 from tenants.models import MessageLog, SetupRequest, WorkerEvent
-from workers.models import ReplyRule
+from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 
 CHANGELISTS = [
@@ -116,6 +116,20 @@ def test_it_cuts_long_texts_in_lists_short_with_the_whole_on_hover(client, staff
     ) in page
     assert f'<span class="cell-text" title="{"A" * 150} &amp; Sons">{"A" * 27}…</span>' in page
     assert "<b>Hello" not in page
+
+
+def test_staff_see_whatsapps_ack_of_each_sent_message_and_a_send_not_confirmed(client, staff_user, tenant):
+    log, _ = services.message_log_record(
+        tenant=tenant, direction="OUT", from_number="", to_number="15551234567", text="read it"
+    )
+    MessageLog.objects.filter(pk=log.pk).update(ack=3)
+    message, _ = outbound_enqueue(tenant=tenant, to_number="15557654321", text="no ack")
+    OutboundMessage.objects.filter(pk=message.pk).update(status="UNCONFIRMED")
+    client.force_login(staff_user)
+    logs = client.get(reverse("admin:tenants_messagelog_changelist")).content.decode()
+    assert '<td class="field-ack_label">Read</td>' in logs
+    queue = client.get(reverse("admin:workers_outboundmessage_changelist")).content.decode()
+    assert '<span class="badge badge-warn">Not confirmed</span>' in queue
 
 
 def test_it_says_waiting_for_qr_scan_for_a_starting_worker_showing_a_code(client, staff_user, tenant):
