@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 COUNTER_HELP = {
     "whatsapp_messages_total": "Messages logged, by direction and tenant.",
     "whatsapp_outbound_failed_total": "Outbound messages given up as FAILED, by tenant.",
+    "whatsapp_outbound_unconfirmed_total": "Sent messages WhatsApp did not confirm within "
+    "OUTBOUND_ACK_TIMEOUT_SECONDS, by tenant.",
     "whatsapp_qr_codes_total": "Login QR codes shown, by tenant.",
     "whatsapp_stale_marked_total": "Workers marked ERROR by the stale check.",
     "whatsapp_alerts_sent_total": "Alerts delivered to staff, by kind.",
@@ -42,6 +44,7 @@ COUNTER_HELP = {
 COUNTER_LABELS = {
     "whatsapp_messages_total": ["direction", "tenant_id"],
     "whatsapp_outbound_failed_total": ["tenant_id"],
+    "whatsapp_outbound_unconfirmed_total": ["tenant_id"],
     "whatsapp_qr_codes_total": ["tenant_id"],
     "whatsapp_stale_marked_total": [],
     "whatsapp_alerts_sent_total": ["kind"],
@@ -144,17 +147,25 @@ class DatabaseCollector(Collector):
             "Messages waiting to be sent (QUEUED or SENDING), by tenant.",
             labels=["tenant_id"],
         )
-        waiting = (
-            OutboundMessage.objects.filter(
-                status__in=[OutboundMessage.Status.QUEUED, OutboundMessage.Status.SENDING]
-            )
+        unconfirmed = GaugeMetricFamily(
+            "whatsapp_outbound_unconfirmed",
+            "Messages handed to WhatsApp that it has not confirmed (status UNCONFIRMED), by tenant.",
+            labels=["tenant_id"],
+        )
+        Status = OutboundMessage.Status
+        doubtful = Q(status=Status.UNCONFIRMED)
+        counts = (
+            OutboundMessage.objects.filter(status__in=[Status.QUEUED, Status.SENDING, Status.UNCONFIRMED])
             .values_list("tenant_id")
-            .annotate(n=Count("id"))
+            .annotate(waiting=Count("id", filter=~doubtful), unconfirmed=Count("id", filter=doubtful))
             .order_by()
         )
-        for tenant_id, count in waiting:
-            depth.add_metric([str(tenant_id)], count)
-        yield depth
+        for tenant_id, waiting, not_confirmed in counts:
+            if waiting:
+                depth.add_metric([str(tenant_id)], waiting)
+            if not_confirmed:
+                unconfirmed.add_metric([str(tenant_id)], not_confirmed)
+        yield from (depth, unconfirmed)
 
     def _counters(self) -> Iterator[Metric]:
         families = {

@@ -11,8 +11,15 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from tenants import services
-from tenants.models import WorkerProcess
-from workers.services import outbound_claim_next, outbound_enqueue, outbound_mark_failed
+from tenants.models import Ack, WorkerProcess
+from workers.services import (
+    outbound_claim_next,
+    outbound_enqueue,
+    outbound_flag_unconfirmed,
+    outbound_mark_failed,
+    outbound_mark_sent,
+    outbound_record_ack,
+)
 from workers.stale import workers_mark_stale
 
 
@@ -79,6 +86,27 @@ def test_it_matches_the_database_after_a_scenario(client, tenant, other_tenant):
         < found[("whatsapp_worker_heartbeat_age_seconds", (("tenant", "Acme Bakery"), ("tenant_id", t)))]
         < 700
     )
+
+
+def test_it_shows_and_counts_sends_whatsapp_never_confirmed(client, tenant, other_tenant):
+    for text in ("first", "second"):
+        outbound_enqueue(tenant=tenant, to_number="15551234567", text=text)
+        outbound_mark_sent(message=outbound_claim_next(tenant=tenant), wa_message_id=f"true_x_{text}")
+    outbound_enqueue(tenant=other_tenant, to_number="15551234567", text="still queued")
+    assert outbound_flag_unconfirmed(tenant=tenant, timeout_seconds=0) == 2
+    found = samples(scrape(client))
+    t, o = str(tenant.id), str(other_tenant.id)
+    assert found[("whatsapp_outbound_unconfirmed", (("tenant_id", t),))] == 2
+    assert found[("whatsapp_outbound_unconfirmed_total", (("tenant_id", t),))] == 2
+    assert ("whatsapp_outbound_unconfirmed", (("tenant_id", o),)) not in found
+    assert found[("whatsapp_outbound_queue_depth", (("tenant_id", o),))] == 1
+    assert ("whatsapp_outbound_queue_depth", (("tenant_id", t),)) not in found
+
+    # A late ack makes them sent after all: the gauge falls, the count of incidents stays.
+    outbound_record_ack(tenant=tenant, wa_message_ids=["true_x_first"], ack=Ack.SERVER, at=timezone.now())
+    found = samples(scrape(client))
+    assert found[("whatsapp_outbound_unconfirmed", (("tenant_id", t),))] == 1
+    assert found[("whatsapp_outbound_unconfirmed_total", (("tenant_id", t),))] == 2
 
 
 def test_it_counts_refused_portal_calls(client, tenant_user, settings):
