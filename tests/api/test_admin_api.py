@@ -138,6 +138,7 @@ def test_the_schema_validates_and_describes_every_endpoint(tmp_path):
     for path in [
         "/api/portal/tenant/current/logs:",
         "/api/portal/tenant/current/qr:",
+        "/api/portal/tenant/current/link-code:",
         "/api/admin/tenants/{tenant_id}/logs:",
         "/api/admin/tenants/{tenant_id}/worker/{action}:",
         "/api/admin/setup-requests/{request_id}/{decision}:",
