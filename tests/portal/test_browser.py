@@ -1,5 +1,6 @@
 """The portal in a real headless Chromium, against the live server, the simulator and a worker."""
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -285,3 +286,63 @@ def test_it_fits_every_page_on_a_phone(
     for page in ["messages", "send", "rules", "history", "setup"]:
         browser.get(f"{portal_server.url}/portal/{page}/")
         browser.save_screenshot(str(SHOTS / f"{page}-1280.png"))
+
+
+def test_it_links_by_phone_number_and_shows_a_sent_messages_ticks_up_to_read(
+    portal_server, browser, tenant, tenant_user, start_simulator, start_worker
+):
+    simulator = start_simulator(loading_seconds=0.3, send_ack_seconds=0.1)
+    base = portal_server.url
+    log_in(browser, base)
+    worker = start_worker(tenant.id, simulator)
+    wait(browser, 20).until(qr_src, "a QR code on the dashboard")
+
+    # No scan: the owner asks for a code for the phone's number instead.
+    browser.find_element(By.CSS_SELECTOR, ".link-code summary").click()
+    phone = browser.find_element(By.NAME, "phone")
+    phone.send_keys("+1 555 000")
+    # Something changes meanwhile: the page fetches its live parts, but not the one typed in.
+    services.worker_record_error(worker=tenant.worker, reason="WhatsApp is open in another window")
+    wait(browser).until(
+        lambda d: "opened in another window" in text_of(d, '[data-field="problem"]'),
+        "the details to follow the change",
+    )
+    assert phone.get_attribute("value") == "+1 555 000"  # the same field, still holding it
+    phone.send_keys(" 9999")
+    button = browser.find_element(By.CSS_SELECTOR, ".link-code button[type=submit]")
+    button.click()
+    wait(browser).until(staleness_of(button), "the request to be sent")
+    assert "pairing code" in flash(browser)
+    code = wait(browser, 15).until(
+        lambda d: (text := text_of(d, ".link-code")) and re.search(r"\b([A-Z0-9]{4}-[A-Z0-9]{4})\b", text),
+        "the pairing code to show by itself",
+    )[1]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "dashboard-pairing-code-1280.png"))
+
+    # Typed on the phone, as WhatsApp shows it: the dashboard turns Connected.
+    session_id = simulator._call("POST", "/sim/control/link-code", {"code": code.replace("-", "")})["id"]
+    wait_for_headline(browser, "Connected", timeout=20)
+    assert browser.find_elements(By.CSS_SELECTOR, ".link-code") == []
+
+    browser.get(f"{base}/portal/send/")
+    submit(browser, {"to_number": "+1 555 123 4567", "text": "Your cake is ready"})
+    (sent,) = wait_until(lambda: simulator.sent(session_id), what="the message in the simulator")
+    message = OutboundMessage.objects.get(tenant=tenant)
+    wait_until(lambda: OutboundMessage.objects.get(pk=message.pk).ack == 2, what="delivered (by itself)")
+    simulator.action(session_id, "ack", {"id": sent["id"], "ack": 3})  # the customer reads it
+
+    def shows_read(driver: webdriver.Chrome) -> bool:
+        driver.refresh()
+        return bool(driver.find_elements(By.CSS_SELECTOR, '[data-outbound] [data-ticks="read"]'))
+
+    wait(browser, 15).until(shows_read, "blue ticks on the Send page")
+    browser.get(f"{base}/portal/messages/")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".msg-out [data-ticks]").get_attribute("data-ticks") == "read"
+    )
+    browser.save_screenshot(str(SHOTS / "messages-ticks-1280.png"))
+    # The owner's program reads the same from the API.
+    browser.get(f"{base}/api/portal/tenant/current/messages/{message.pk}")
+    assert json.loads(browser.find_element(By.TAG_NAME, "body").text)["ack"] == 3
+    assert worker.stop() == 0
