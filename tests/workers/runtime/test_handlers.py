@@ -148,6 +148,16 @@ def test_a_pairing_code_asked_for_in_the_portal_is_requested_and_shown(worker, f
     assert fake_client.link_codes == ["15551234567", "15551234567"]
 
 
+def test_a_pairing_code_announced_twice_is_shown_once(worker):
+    # wa-js returns the code and also announces it (conn.link_code_change): one entry.
+    worker.handlers.handle(events.LinkCode(code="ABCD1234"))
+    worker.handlers.handle(events.LinkCode(code="ABCD1234"))
+    worker.handlers.handle(events.LinkCode(code="WXYZ9876"))  # a refreshed code is news
+    shown = WorkerEvent.objects.filter(tenant=worker.ctx.tenant, kind="QR_ISSUED", reason="pairing code")
+    assert shown.count() == 2
+    assert WhatsAppSession.objects.get(tenant=worker.ctx.tenant).link_code == "WXYZ9876"
+
+
 def test_a_pairing_code_is_no_longer_offered_once_the_session_links(worker):
     worker.handlers.handle(events.LinkCode(code="ABCD1234"))
     worker.handlers.handle(events.Ready())
