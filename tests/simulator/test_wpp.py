@@ -186,6 +186,9 @@ def test_it_sends_text_intact_and_reports_each_ack(simulator: Simulator, sim_bro
     assert sent["ack"] == 0 and sent["sendMsgResult"] == {}
     assert (sent["from"], sent["to"]) == (f"{PHONE}@c.us", f"{CONTACT}@c.us")
     assert sent["id"].startswith(f"true_{CONTACT}@c.us_3EB0")
+    own = wait_event(driver, "chat.new_message")  # as wa-js does: our own sends are new messages too
+    assert own["id"]["_serialized"] == sent["id"] and own["id"]["fromMe"] is True
+    assert (own["from"]["_serialized"], own["to"]["_serialized"]) == (f"{PHONE}@c.us", f"{CONTACT}@c.us")
 
     wait_event(driver, "chat.msg_ack_change", lambda a: a["ack"] == 2)
     acks = events(driver, "chat.msg_ack_change")

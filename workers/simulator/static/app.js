@@ -89,10 +89,11 @@
   }
 
   function msgModel(message) {
+    const own = message.from_me;
     return {
       id: msgKey(message),
-      from: wid(message.chat),
-      to: wid(wa.wid),
+      from: own ? wid(wa.wid) : wid(message.chat),
+      to: own ? wid(message.chat) : wid(wa.wid),
       author: message.author ? wid(message.author) : undefined,
       type: "chat",
       body: message.text,
@@ -216,6 +217,8 @@
       })
       .then(function (message) {
         wa.acks.set(message.key, message.ack);
+        // wa-js reports our own sends as new messages too (fromMe), as WhatsApp adds them.
+        emit("chat.new_message", msgModel(message));
         kick();
         return { id: message.data_id, ack: message.ack, from: wa.wid, to: message.chat, sendMsgResult: {} };
       });
