@@ -48,10 +48,14 @@ class Simulator:
     def link(self, qr: str, phone: str = "15550009999") -> str:
         return self._call("POST", "/sim/control/link", {"qr": qr, "phone": phone})["id"]
 
+    def link_by_code(self, code: str) -> str:
+        """Enter a pairing code on the phone it was asked for; returns the session it linked."""
+        return self._call("POST", "/sim/control/link-code", {"code": code})["id"]
+
     def action(self, session_id: str, action: str, body: dict | None = None) -> dict:
         return self._call("POST", f"/sim/control/sessions/{session_id}/{action}", body or {})
 
-    def incoming(self, session_id: str, sender: str, text: str, **extra: object) -> str:
+    def incoming(self, session_id: str, sender: str | None, text: str, **extra: object) -> str:
         return self.action(session_id, "incoming", {"from": sender, "text": text, **extra})["data_id"]
 
     def sent(self, session_id: str) -> list[dict]:
