@@ -321,7 +321,7 @@ def test_it_links_by_phone_number_and_shows_a_sent_messages_ticks_up_to_read(
     browser.save_screenshot(str(SHOTS / "dashboard-pairing-code-1280.png"))
 
     # Typed on the phone, as WhatsApp shows it: the dashboard turns Connected.
-    session_id = simulator._call("POST", "/sim/control/link-code", {"code": code.replace("-", "")})["id"]
+    session_id = simulator.link_by_code(code.replace("-", ""))
     wait_for_headline(browser, "Connected", timeout=20)
     assert browser.find_elements(By.CSS_SELECTOR, ".link-code") == []
 
