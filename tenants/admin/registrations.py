@@ -630,7 +630,7 @@ class MessageLogAdmin(TenantColumn, ReadOnlyAdmin):
 
     @admin.display(description="WhatsApp id")
     def short_wa_id(self, obj: MessageLog) -> str:
-        return truncated(obj.wa_message_id, 16)
+        return truncated(obj.wa_message_id, 12)
 
 
 @admin.register(WorkerEvent)
