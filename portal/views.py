@@ -39,7 +39,9 @@ from tenants.models import (
 )
 from tenants.selectors import (
     BadPageRequest,
+    LinkCodeStatus,
     latest_conversations,
+    link_code_offered,
     link_code_status,
     message_counts,
     message_log_page,
@@ -53,7 +55,6 @@ from tenants.selectors import (
     worker_last_stop_reason,
 )
 from tenants.services import (
-    LINKABLE_STATES,
     LinkCodeRefused,
     session_request_link_code,
     setup_request_create,
@@ -172,18 +173,19 @@ def text_hash(text: str) -> int:
     return value
 
 
-def _rendered(tenant: Tenant) -> str:
+def _rendered(tenant: Tenant, link: LinkCodeStatus) -> str:
     """What the page was rendered from, as the script reads it from the status API."""
     session, worker = tenant.session, tenant.worker
     changed = int(session.state_changed_at.timestamp())
-    link = link_code_status(session=session).state
-    return f"{session.state}|{changed}|{worker.status}|{tenant.status}|{text_hash(worker.last_error)}|{link}"
+    error = text_hash(worker.last_error)
+    return f"{session.state}|{changed}|{worker.status}|{tenant.status}|{error}|{link.state}"
 
 
 def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
     session, worker = tenant.session, tenant.worker
     no_scan = _stopped_for_want_of_a_scan(worker)
     startable = _startable(tenant)
+    link = link_code_status(session=session, now=now)
     return {
         "session": session,
         "state": wording.dashboard_state_words(
@@ -198,10 +200,10 @@ def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
         "problem": _problem(worker, session, now),
         "qr": _qr_context(session),
         # Linking by phone number is offered while a login is awaited, beside the QR code.
-        "linkable": session.state in LINKABLE_STATES and tenant.status != Tenant.Status.SUSPENDED,
-        "link": link_code_status(session=session, now=now),
+        "linkable": link_code_offered(tenant),
+        "link": link,
         "start_label": wording.start_words(needs_login=_needs_login(tenant, no_scan))[0] if startable else "",
-        "rendered": _rendered(tenant),
+        "rendered": _rendered(tenant, link),
     }
 
 

@@ -173,6 +173,11 @@ class WhatsAppSession(TimestampedModel):
         return time_since(self.last_seen_at, now or timezone.now())
 
 
+# A code is asked for while the worker waits for a login (or is starting to): then WhatsApp
+# offers it beside the QR code. Linked, stopped or blocked, there is nothing to enter it into.
+LINKABLE_STATES = (WhatsAppSession.State.QR, WhatsAppSession.State.STARTING)
+
+
 def time_since(moment: datetime | None, now: datetime) -> timedelta | None:
     """How long before ``now`` ``moment`` was (a heartbeat, a QR code); None if there was none.
 

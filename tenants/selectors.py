@@ -18,7 +18,15 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from tenants.history import uptime_from_events
-from tenants.models import MessageLog, SetupRequest, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import (
+    LINKABLE_STATES,
+    MessageLog,
+    SetupRequest,
+    Tenant,
+    WhatsAppSession,
+    WorkerEvent,
+    WorkerProcess,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -302,6 +310,11 @@ class LinkCodeStatus:
 
 
 LINK_CODE_EXPIRED = "The pairing code expired; ask for a new one."
+
+
+def link_code_offered(tenant: Tenant) -> bool:
+    """Linking by phone number is offered while a login is awaited, beside the QR code."""
+    return tenant.session.state in LINKABLE_STATES and tenant.status != Tenant.Status.SUSPENDED
 
 
 def link_code_status(*, session: WhatsAppSession, now: datetime | None = None) -> LinkCodeStatus:

@@ -21,6 +21,7 @@ from config.logging import mask_message_id, mask_number
 from tenants import alerts
 from tenants.counters import counter_increment
 from tenants.models import (
+    LINKABLE_STATES,
     MessageLog,
     SetupRequest,
     Tenant,
@@ -206,11 +207,6 @@ _NEW_LOGIN_STATES = {
 }
 
 
-# A code is asked for while the worker waits for a login (or is starting to): then WhatsApp
-# offers it beside the QR code. Linked, stopped or blocked, there is nothing to enter it into.
-LINKABLE_STATES = (WhatsAppSession.State.QR, WhatsAppSession.State.STARTING)
-
-
 def session_set_state(*, session: WhatsAppSession, state: str, reason: str = "") -> Transition:
     updates: dict[str, Any] = {}
     if state != session.state:
@@ -258,18 +254,24 @@ def session_request_link_code(*, session: WhatsAppSession, phone: str) -> None:
     Asking again, even for the same number, replaces the code shown with a new one.
     """
     # One statement checks and writes, so a session that links meanwhile is not asked for a code.
-    asked = WhatsAppSession.objects.filter(pk=session.pk, state__in=LINKABLE_STATES).update(
-        link_phone=phone,
-        link_code="",
-        link_code_expires_at=None,
-        link_code_error="",
-        updated_at=timezone.now(),
+    asked = (
+        WhatsAppSession.objects.filter(pk=session.pk, state__in=LINKABLE_STATES)
+        .exclude(tenant__status=Tenant.Status.SUSPENDED)
+        .update(
+            link_phone=phone,
+            link_code="",
+            link_code_expires_at=None,
+            link_code_error="",
+            updated_at=timezone.now(),
+        )
     )
     session.refresh_from_db(
         fields=["state", "link_phone", "link_code", "link_code_expires_at", "link_code_error"]
     )
     if asked:
         return
+    if Tenant.objects.filter(pk=session.tenant_id, status=Tenant.Status.SUSPENDED).exists():
+        raise LinkCodeRefused("This account is suspended: it can't be linked until staff lift it.")
     if session.state == WhatsAppSession.State.CONNECTED:
         raise LinkCodeRefused("This WhatsApp is linked already: no pairing code is needed.")
     raise LinkCodeRefused(
@@ -280,7 +282,12 @@ def session_request_link_code(*, session: WhatsAppSession, phone: str) -> None:
 
 @transaction.atomic
 def session_record_link_code(*, session: WhatsAppSession, code: str, expires_at: datetime) -> None:
-    """The pairing code WhatsApp gave (or refreshed): shown to the tenant until it expires."""
+    """The pairing code WhatsApp gave (or refreshed): shown to the tenant until it expires.
+
+    wa-js both returns a requested code and announces it: a code already shown is not news.
+    """
+    if code == session.link_code:
+        return
     session_set_state(session=session, state=WhatsAppSession.State.QR, reason="pairing code shown")
     WhatsAppSession.objects.filter(pk=session.pk).update(
         link_code=code, link_code_expires_at=expires_at, link_code_error="", updated_at=timezone.now()

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from tenants import services
@@ -129,3 +130,16 @@ def test_a_front_end_asks_for_its_user_with_the_portal_key(client, tenant_user, 
     )
     assert response.status_code == 202
     assert session_of(waiting_for_login.tenant).link_phone == "15550009999"
+
+
+def test_a_suspended_account_is_not_linked_and_the_dashboard_does_not_offer_it(
+    client, tenant, tenant_user, send_key, waiting_for_login
+):
+    services.tenant_set_status(tenant=tenant, status="SUSPENDED", reason="unpaid")
+    response = ask(client, send_key, "+15550009999")
+    assert response.status_code == 409
+    assert "suspended" in response.json()["detail"]
+    assert session_of(tenant).link_phone == ""
+    owner = Client()
+    owner.force_login(tenant_user)
+    assert "Link with your phone number instead" not in owner.get("/portal/").content.decode()

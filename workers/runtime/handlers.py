@@ -67,8 +67,6 @@ class Handlers:
                 services.outbound_record_ack(
                     tenant=ctx.tenant, wa_message_ids=list(event.wa_message_ids), ack=event.ack, at=event.at
                 )
-            case events.LinkCode() if event.code == ctx.session.link_code:
-                pass  # the answer to our request, announced by the page too: shown already
             case events.LinkCode():
                 expires = event.at + timedelta(seconds=LINK_CODE_SECONDS)
                 tenant_services.session_record_link_code(

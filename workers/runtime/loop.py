@@ -19,7 +19,7 @@ from django.db import connection
 from config.outage import DATABASE_DOWN
 from tenants import services as tenant_services
 from tenants.logs.handler import tenant_file_handler
-from tenants.models import Tenant, WhatsAppSession, WorkerProcess
+from tenants.models import LINKABLE_STATES, Tenant, WhatsAppSession, WorkerProcess
 from workers import services
 from workers.runtime.context import EXIT_FAILED, EXIT_OK, Context, PageClient, StopWorker, WorkerConfig
 from workers.runtime.handlers import Handlers
@@ -242,7 +242,7 @@ class Worker:
     def _maybe_request_link_code(self) -> None:
         """A tenant asked to link by phone number (portal, API): ask WhatsApp for the code."""
         ctx = self.ctx
-        if ctx.session.state not in tenant_services.LINKABLE_STATES:
+        if ctx.session.state not in LINKABLE_STATES:
             return
         now = time.monotonic()
         if now < self._next_link_check:
