@@ -62,23 +62,23 @@ class LinkCodeIn(serializers.Serializer):
             raise serializers.ValidationError(exc.messages) from exc
 
 
-LinkCodeOut = inline_serializer(
-    "PortalLinkCode",
-    {
-        "state": serializers.ChoiceField(
-            choices=["none", "asked", "shown", "ended"],
-            help_text="none: not asked for; asked: the worker is asking WhatsApp; shown: enter `code` "
-            "on the phone (Linked devices, Link with phone number instead) before `expires_at`; "
-            "ended: expired or refused, `error` says which (ask again)",
-        ),
-        "phone": serializers.CharField(help_text="the number the code is for (digits)"),
-        "code": serializers.CharField(help_text="8 characters, as WhatsApp gave it; empty until shown"),
-        "code_display": serializers.CharField(help_text="the code as the phone shows it, ABCD-EFGH"),
-        "expires_at": serializers.DateTimeField(allow_null=True),
-        "expires_in_seconds": serializers.IntegerField(),
-        "error": serializers.CharField(),
-    },
-)
+class LinkCodeOut(serializers.Serializer):
+    """``tenants.selectors.LinkCodeStatus``, as the API gives it."""
+
+    state = serializers.ChoiceField(
+        choices=["none", "asked", "shown", "ended"],
+        help_text="none: not asked for; asked: the worker is asking WhatsApp; shown: enter `code` "
+        "on the phone (Linked devices, Link with phone number instead) before `expires_at`; "
+        "ended: expired or refused, `error` says which (ask again)",
+    )
+    phone = serializers.CharField(help_text="the number the code is for (digits)")
+    code = serializers.CharField(help_text="8 characters, as WhatsApp gave it; empty until shown")
+    code_display = serializers.CharField(
+        source="code_words", help_text="the code as the phone shows it, ABCD-EFGH"
+    )
+    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_in_seconds = serializers.IntegerField()
+    error = serializers.CharField()
 
 
 class SetupRequestIn(serializers.Serializer):

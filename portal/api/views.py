@@ -41,7 +41,7 @@ from portal.api.serializers import (
 from tenants.access import signed_in_user, tenant_for_user
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
 from tenants.models import Tenant, TenantApiKey, WhatsAppSession, seconds_since
-from tenants.selectors import LinkCodeStatus, link_code_status, setup_requests
+from tenants.selectors import link_code_status, setup_requests
 from tenants.services import LinkCodeRefused, session_request_link_code, setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
@@ -166,25 +166,13 @@ class QrView(PortalAPIView):
         )
 
 
-def _link_code_out(link: LinkCodeStatus) -> dict[str, object]:
-    return {
-        "state": link.state,
-        "phone": link.phone,
-        "code": link.code,
-        "code_display": link.code_words,
-        "expires_at": link.expires_at,
-        "expires_in_seconds": link.expires_in_seconds,
-        "error": link.error,
-    }
-
-
 class LinkCodeView(PortalAPIView):
     @extend_schema(
         summary="Where linking by phone number stands (the pairing code, once WhatsApp gave it)",
         responses={200: LinkCodeOut, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        return Response(_link_code_out(link_code_status(session=self.tenant(request).session)))
+        return Response(LinkCodeOut(link_code_status(session=self.tenant(request).session)).data)
 
     @extend_schema(
         summary="Link by phone number instead of QR: ask WhatsApp for a pairing code",
@@ -207,7 +195,7 @@ class LinkCodeView(PortalAPIView):
             session_request_link_code(session=session, phone=data.validated_data["phone"])
         except LinkCodeRefused as exc:
             return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
-        return Response(_link_code_out(link_code_status(session=session)), status=status.HTTP_202_ACCEPTED)
+        return Response(LinkCodeOut(link_code_status(session=session)).data, status=status.HTTP_202_ACCEPTED)
 
 
 class LogsView(PortalAPIView):
