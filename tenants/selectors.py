@@ -270,7 +270,7 @@ def tenant_hourly_messages(*, tenant: Tenant, now: datetime) -> list[HourCount]:
 
 @dataclass(frozen=True)
 class Conversation:
-    peer: str  # the other party's number
+    peer: str  # the other party's number, or its LID when WhatsApp hides the number
     last: MessageLog  # the newest message with them
 
 
@@ -279,7 +279,8 @@ def latest_conversations(*, tenant: Tenant, limit: int = LATEST_CONVERSATIONS) -
     newest = MessageLog.objects.filter(tenant=tenant).order_by("-created_at", "-id")[:CONVERSATION_SCAN]
     latest: dict[str, Conversation] = {}
     for message in newest:
-        peer = message.from_number if message.direction == MessageLog.Direction.IN else message.to_number
+        inbound = message.direction == MessageLog.Direction.IN
+        peer = (message.from_number or message.sender_id) if inbound else message.to_number
         if peer and peer not in latest:
             latest[peer] = Conversation(peer=peer, last=message)
             if len(latest) == limit:

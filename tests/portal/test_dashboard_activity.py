@@ -91,6 +91,17 @@ def test_it_lists_the_latest_conversations_newest_first_escaped(owner, tenant, o
     assert "not yours" not in body
 
 
+def test_a_sender_known_only_by_its_lid_is_listed_by_it_without_a_plus(owner, tenant):
+    services.message_log_record(
+        tenant=tenant, direction="IN", from_number="", to_number="", sender_id="204816221679@lid", text="hi"
+    )
+    body = owner.get(URL).content.decode()
+    peers = re.findall(
+        r'<li class="conversation" data-peer="([^"]+)">.*?class="conversation-peer"[^>]*>([^<]*)<', body, re.S
+    )
+    assert peers == [("204816221679@lid", "204816221679@lid")]
+
+
 def test_it_says_so_before_the_first_message(owner):
     body = owner.get(URL).content.decode()
     assert "No conversations yet" in body
