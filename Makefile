@@ -31,6 +31,8 @@ run: export WHATSAPP_WEB_URL ?= http://127.0.0.1:9000/
 run: export QR_MAX_REFRESHES ?= 30
 # A known key for the portal API's curl example (seed_demo prints it); production sets its own.
 run: export PORTAL_INTERNAL_KEY ?= demo-portal-key
+# A bot on this machine (the README's echo bot) may receive the demo tenant's webhooks.
+run: export WEBHOOK_ALLOW_PRIVATE_URLS ?= 1
 run: $(STAMP) $(NODE_STAMP) system-packages
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo

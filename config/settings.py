@@ -270,6 +270,32 @@ WORKER_HOSTS = env.list(
     "WORKER_HOSTS", default=[f"unix://{RUN_DIR / 'supervisor.sock'}#{RUN_DIR / 'conf.d'}"]
 )
 
+# --- Webhooks (tenants' own receivers) -----------------------------------------------------
+# Where events may go: https only (production), and never to a loopback, private, link-local
+# or metadata address, checked when an endpoint is saved and before every attempt. Both are
+# lifted for local receivers in development (`make run`) and the test suite.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# One attempt: this long to connect, this long in all (connect, send, answer).
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+# The waits between attempts (each ±20 % jitter), after the first immediate one: Standard
+# Webhooks' schedule, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: eight attempts over about
+# 27.5 hours, then the delivery is dead (kept, and replayable).
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+# An endpoint failing every attempt for this long is paused (its events keep queuing), its
+# tenant's users emailed and staff alerted once.
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)
+# The dispatcher (`manage.py deliver_webhooks`): how long it sleeps when nothing is due, and
+# how many deliveries it takes at a time.
+WEBHOOK_POLL_SECONDS = env.float("WEBHOOK_POLL_SECONDS", default=0.2)
+WEBHOOK_BATCH_SIZE = _positive_int("WEBHOOK_BATCH_SIZE", 20)
+# Delivered events (and their attempts) are purged after this many days; waiting or dead ones
+# are kept until they are delivered or this has passed twice.
+WEBHOOK_RETENTION_DAYS = _positive_int("WEBHOOK_RETENTION_DAYS", 30)
+
 # --- Alerts --------------------------------------------------------------------------------
 # Who gets alert emails (comma-separated); default: every active staff user.
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])

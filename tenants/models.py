@@ -353,6 +353,7 @@ class Alert(models.Model):
         RECOVERED = "RECOVERED", "Recovered"
         REMINDER = "REMINDER", "Still down"
         FLAPPING = "FLAPPING", "Flapping"
+        WEBHOOK = "WEBHOOK", "Webhook endpoint paused"
 
     class Delivery(models.TextChoices):
         PENDING = "PENDING", "Pending"
@@ -443,3 +444,125 @@ class TenantApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+# --- Webhooks: the tenant's own program gets every event -----------------------------------
+
+
+class WebhookEndpoint(TimestampedModel):
+    """A URL of the tenant's that receives the events it subscribed to, signed with its secret."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # The event types it gets (tenants.webhooks.events.EVENT_TYPES).
+    event_types = models.JSONField(default=list)
+    # Standard Webhooks secrets (whsec_<base64>): the tenant's to verify with. After a
+    # rotation the previous one also signs until previous_secret_expires_at.
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # The tenant's switch: a disabled endpoint gets no new events.
+    enabled = models.BooleanField(default=True)
+    # Set when it kept failing for WEBHOOK_DISABLE_AFTER_HOURS: nothing is sent, but events
+    # still queue for it, and enabling it again sends what waits.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=300, blank=True)
+    # The first failure since its last success (NULL while it succeeds).
+    failing_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+    @property
+    def sending(self) -> bool:
+        return self.enabled and self.paused_at is None
+
+
+class WebhookEvent(models.Model):
+    """Something that happened, written in the same transaction as the fact it reports."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhook_events")
+    type = models.CharField(max_length=40)
+    # The body as sent: {"type", "timestamp", "data"}; the same bytes on every attempt.
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.webhook_id}"
+
+    @property
+    def webhook_id(self) -> str:
+        """The ``webhook-id`` header: the same on every attempt and replay, for receivers to de-duplicate."""
+        return f"msg_{self.id.hex}"
+
+
+class WebhookDelivery(models.Model):
+    """One event on its way to one endpoint: attempted until it succeeds, or dead; never dropped."""
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", "Waiting"
+        RETRYING = "RETRYING", "Failed, will retry"
+        SUCCEEDED = "SUCCEEDED", "Delivered"
+        DEAD = "DEAD", "Gave up"
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # Deliveries with the same key go to their endpoint one after another, in the order their
+    # facts happened (one chat's messages and acks; the session's states). "" for no order.
+    order_key = models.CharField(max_length=160, blank=True)
+    # Attempts in this round (a replay starts a new round); the schedule counts from these.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A dispatcher holds it until then; one that died holding it lets it go at that time.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="webhookdelivery_due"),
+            models.Index(fields=["endpoint", "order_key", "id"], name="webhookdelivery_order"),
+            models.Index(fields=["tenant", "-id"], name="webhookdelivery_tenant_newest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event"], name="webhookdelivery_once_per_endpoint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to {self.endpoint_id} ({self.get_state_display()})"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: what the receiver answered, or why it could not."""
+
+    id = models.BigAutoField(primary_key=True)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    # The first bytes of the answer, as text, for the tenant to see what its receiver said.
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Attempt at {self.started_at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"

@@ -31,6 +31,8 @@ from tenants.models import (
     WorkerProcess,
     seconds_since,
 )
+from tenants.webhooks import events as webhook_events
+from tenants.webhooks.outbox import webhook_emit, webhook_emit_transition
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +93,10 @@ def _transition(
             WorkerEvent.objects.create(
                 tenant_id=result.tenant_id, kind=kind, old_value=old, new_value=new, reason=reason
             )
-            # In the same transaction: a change and its alert are recorded together or not at all.
+            # In the same transaction: a change, its alert and its webhook event are recorded
+            # together or not at all.
             alerts.record_transition(tenant_id=result.tenant_id, kind=kind, old=old, new=new, reason=reason)
+            webhook_emit_transition(tenant_id=result.tenant_id, kind=kind, old=old, new=new, reason=reason)
     if result.changed:
         logger.info(
             Kind(kind).label.lower(),  # one constant message per kind of change
@@ -295,6 +299,14 @@ def session_record_link_code(*, session: WhatsAppSession, code: str, expires_at:
     session.link_code, session.link_code_expires_at, session.link_code_error = code, expires_at, ""
     # A login code, like a QR code: the event says that one was shown, never the code.
     WorkerEvent.objects.create(tenant_id=session.tenant_id, kind=Kind.QR_ISSUED, reason="pairing code")
+    webhook_emit(
+        tenant_id=session.tenant_id,
+        event_type=webhook_events.SESSION_STATUS,
+        data=webhook_events.session_status(
+            old=session.state, new=session.state, reason="pairing code shown", at=timezone.now()
+        ),
+        order_key="session",
+    )
 
 
 def session_end_link_code(*, session: WhatsAppSession, reason: str) -> None:
@@ -429,6 +441,10 @@ def workers_mark_stale_bulk(*, workers: list[StaleWorker], now: datetime, thresh
     Tenant.objects.filter(id__in=reasons).exclude(
         status__in=[Tenant.Status.ERROR, Tenant.Status.SUSPENDED]
     ).update(status=Tenant.Status.ERROR, updated_at=now)
+    for tenant_id, reason in reasons.items():
+        webhook_emit_transition(
+            tenant_id=tenant_id, kind=WorkerEvent.Kind.WORKER_STATUS, old=RUNNING, new=ERROR, reason=reason
+        )
     WorkerEvent.objects.bulk_create(events)
     alerts.record_down_bulk(rows=reasons.items(), old=RUNNING, new=ERROR)
     counter_increment(metric="whatsapp_stale_marked_total", by=len(workers))
@@ -471,6 +487,14 @@ def message_log_record(
     try:
         with transaction.atomic():
             log.save(force_insert=True)
+            if direction == MessageLog.Direction.IN:
+                webhook_emit(
+                    tenant_id=tenant.id,
+                    event_type=webhook_events.MESSAGE_RECEIVED,
+                    data=webhook_events.message_received(log),
+                    order_key=f"chat:{log.chat_id or from_number}",
+                    at=log.created_at,
+                )
     except IntegrityError:
         if wa_message_id is None:
             raise

@@ -4,6 +4,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,8 @@ from tenants.backoff import backoff_delay
 from tenants.counters import counter_increment
 from tenants.models import Ack, MessageLog, Tenant
 from tenants.services import message_log_record
+from tenants.webhooks import events as webhook_events
+from tenants.webhooks.outbox import webhook_emit
 from workers.models import MAX_MESSAGE_LENGTH, OutboundMessage, ReplyRule, RuleTimeout
 from workers.whatsapp.events import chat_id_for
 
@@ -242,6 +245,28 @@ def reply_rule_delete(*, rule: ReplyRule) -> None:
 # --- Outgoing ------------------------------------------------------------------------------
 
 
+def _announce(event_type: str, *, tenant_id: object, rows: list[dict[str, Any]], **extra: object) -> None:
+    """Webhook events about outbound messages (``rows``: their id, to_number, wa_message_id,
+    idempotency_key), in the caller's transaction, ordered with their chat's messages."""
+    for row in rows:
+        data = webhook_events.outbound(
+            outbound_id=row["id"],
+            to=row["to_number"],
+            message_id=row["wa_message_id"],
+            idempotency_key=row["idempotency_key"],
+        )
+        data.update({key: value(row) if callable(value) else value for key, value in extra.items()})
+        webhook_emit(
+            tenant_id=tenant_id,  # type: ignore[arg-type]
+            event_type=event_type,
+            data=data,
+            order_key=f"chat:{data['chat_id']}",
+        )
+
+
+_ROW_FIELDS = ("id", "to_number", "wa_message_id", "idempotency_key", "attempts", "last_error")
+
+
 def outbound_enqueue(
     *,
     tenant: Tenant,
@@ -339,7 +364,18 @@ def outbound_mark_sent(
         ack=ack,
         ack_at=now,
     )
+    _announce(
+        webhook_events.MESSAGE_SENT,
+        tenant_id=message.tenant_id,
+        rows=[_row_of(message)],
+        source=message.source,
+        sent_at=now.isoformat(),
+    )
     return log
+
+
+def _row_of(message: OutboundMessage) -> dict[str, Any]:
+    return {name: getattr(message, name) for name in _ROW_FIELDS}
 
 
 @transaction.atomic
@@ -354,11 +390,13 @@ def outbound_record_ack(*, tenant: Tenant, wa_message_ids: list[str], ack: int, 
     outbound = OutboundMessage.objects.filter(tenant=tenant, wa_message_id__in=ids)
     logs = MessageLog.objects.filter(tenant=tenant, direction=MessageLog.Direction.OUT, wa_message_id__in=ids)
     if ack == Ack.ERROR:
-        changed = outbound.exclude(ack=Ack.ERROR).update(
+        error = "WhatsApp reported an error sending this message"
+        rows = list(outbound.exclude(ack=Ack.ERROR).values(*_ROW_FIELDS))
+        changed = OutboundMessage.objects.filter(pk__in=[row["id"] for row in rows]).update(
             ack=ack,
             ack_at=at,
             status=OutboundMessage.Status.FAILED,
-            last_error="WhatsApp reported an error sending this message",
+            last_error=error,
             updated_at=timezone.now(),
         )
         logs.update(ack=ack, ack_at=at)
@@ -366,16 +404,33 @@ def outbound_record_ack(*, tenant: Tenant, wa_message_ids: list[str], ack: int, 
             counter_increment(
                 metric="whatsapp_outbound_failed_total", labels={"tenant_id": str(tenant.id)}, by=changed
             )
+        _announce(
+            webhook_events.MESSAGE_ACK,
+            tenant_id=tenant.id,
+            rows=rows,
+            ack="failed",
+            at=at.isoformat(),
+            error=error,
+        )
         return changed
     forward = Q(ack__isnull=True) | Q(ack__lt=ack)
     if ack >= Ack.SERVER:
         outbound.filter(forward, status=OutboundMessage.Status.UNCONFIRMED).update(
             status=OutboundMessage.Status.SENT, last_error=""
         )
-    changed = (
-        outbound.filter(forward).exclude(ack=Ack.ERROR).update(ack=ack, ack_at=at, updated_at=timezone.now())
+    rows = list(outbound.filter(forward).exclude(ack=Ack.ERROR).values(*_ROW_FIELDS))
+    changed = OutboundMessage.objects.filter(pk__in=[row["id"] for row in rows]).update(
+        ack=ack, ack_at=at, updated_at=timezone.now()
     )
     logs.filter(forward).exclude(ack=Ack.ERROR).update(ack=ack, ack_at=at)
+    _announce(
+        webhook_events.MESSAGE_ACK,
+        tenant_id=tenant.id,
+        rows=rows,
+        ack=webhook_events.ack_words(ack),
+        at=at.isoformat(),
+        error="",
+    )
     return changed
 
 
@@ -385,16 +440,29 @@ def outbound_flag_unconfirmed(*, tenant: Tenant, timeout_seconds: float, now: da
     Never silently called sent (they may never arrive), never sent again (they may).
     """
     now = now or timezone.now()
-    flagged = OutboundMessage.objects.filter(
-        Q(ack__isnull=True) | Q(ack__lt=Ack.SERVER),
-        tenant=tenant,
-        status=OutboundMessage.Status.SENT,
-        sent_at__lte=now - timedelta(seconds=timeout_seconds),
-    ).update(
-        status=OutboundMessage.Status.UNCONFIRMED,
-        last_error=f"WhatsApp did not confirm it within {timeout_seconds:.0f} s; it may not have arrived",
-        updated_at=now,
+    error = f"WhatsApp did not confirm it within {timeout_seconds:.0f} s; it may not have arrived"
+    rows = list(
+        OutboundMessage.objects.filter(
+            Q(ack__isnull=True) | Q(ack__lt=Ack.SERVER),
+            tenant=tenant,
+            status=OutboundMessage.Status.SENT,
+            sent_at__lte=now - timedelta(seconds=timeout_seconds),
+        ).values(*_ROW_FIELDS)
     )
+    if not rows:
+        return 0
+    with transaction.atomic():
+        flagged = OutboundMessage.objects.filter(
+            pk__in=[row["id"] for row in rows], status=OutboundMessage.Status.SENT
+        ).update(status=OutboundMessage.Status.UNCONFIRMED, last_error=error, updated_at=now)
+        _announce(
+            webhook_events.MESSAGE_ACK,
+            tenant_id=tenant.id,
+            rows=rows,
+            ack=webhook_events.NOT_CONFIRMED,
+            at=now.isoformat(),
+            error=error,
+        )
     if flagged:
         counter_increment(
             metric="whatsapp_outbound_unconfirmed_total", labels={"tenant_id": str(tenant.id)}, by=flagged
@@ -421,10 +489,19 @@ def outbound_mark_failed(
     give_up = permanent or message.attempts >= max_attempts
     status = OutboundMessage.Status.FAILED if give_up else OutboundMessage.Status.QUEUED
     next_attempt_at = now if give_up else now + retry_delay(message.attempts)
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=status, last_error=reason, next_attempt_at=next_attempt_at, updated_at=now
-    )
-    message.status, message.last_error, message.next_attempt_at = status, reason, next_attempt_at
+    with transaction.atomic():
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=status, last_error=reason, next_attempt_at=next_attempt_at, updated_at=now
+        )
+        message.status, message.last_error, message.next_attempt_at = status, reason, next_attempt_at
+        if give_up:
+            _announce(
+                webhook_events.MESSAGE_FAILED,
+                tenant_id=message.tenant_id,
+                rows=[_row_of(message)],
+                error=reason,
+                attempts=message.attempts,
+            )
     if give_up:
         counter_increment(
             metric="whatsapp_outbound_failed_total", labels={"tenant_id": str(message.tenant_id)}
@@ -472,11 +549,23 @@ def outbound_fail_interrupted(*, tenant: Tenant) -> int:
     Whether WhatsApp took such a message is unknown; sending it again could deliver it twice,
     so it is marked FAILED with the reason, for a person (or the API client) to decide.
     """
-    count = OutboundMessage.objects.filter(tenant=tenant, status=OutboundMessage.Status.SENDING).update(
-        status=OutboundMessage.Status.FAILED,
-        last_error="The worker stopped while sending; not retried so it cannot arrive twice.",
-        updated_at=timezone.now(),
+    error = "The worker stopped while sending; not retried so it cannot arrive twice."
+    rows = list(
+        OutboundMessage.objects.filter(tenant=tenant, status=OutboundMessage.Status.SENDING).values(
+            *_ROW_FIELDS
+        )
     )
+    with transaction.atomic():
+        count = OutboundMessage.objects.filter(
+            pk__in=[row["id"] for row in rows], status=OutboundMessage.Status.SENDING
+        ).update(status=OutboundMessage.Status.FAILED, last_error=error, updated_at=timezone.now())
+        _announce(
+            webhook_events.MESSAGE_FAILED,
+            tenant_id=tenant.id,
+            rows=rows,
+            error=error,
+            attempts=lambda row: row["attempts"],
+        )
     if count:
         counter_increment(
             metric="whatsapp_outbound_failed_total", labels={"tenant_id": str(tenant.id)}, by=count

@@ -86,6 +86,12 @@ class Command(PlatformCommand):
                 command=manage_py_command("check_stale_workers", "--every", "30"),
                 **base,
             ),
+            # One dispatcher: the only safe number on SQLite, enough for a demo anywhere.
+            Program(
+                name="webhooks",
+                command=manage_py_command("deliver_webhooks"),
+                **base,
+            ),
             Program(
                 name="web",
                 command=manage_py_command("runserver", "--noreload", f"127.0.0.1:{port}"),

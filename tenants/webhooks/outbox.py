@@ -1,0 +1,81 @@
+"""The transactional outbox: an event and its deliveries are written with the fact they report.
+
+Called inside the fact's own transaction (a message logged, a send recorded, a state
+changed): if the fact commits, its event is there for the dispatcher; if it rolls back, so
+does the event. Nothing is sent from here.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, WorkerEvent
+from tenants.webhooks import events
+
+
+def _subscribed(tenant_id: uuid.UUID, event_type: str) -> list[WebhookEndpoint]:
+    """The tenant's enabled endpoints that asked for this type (a paused one still queues)."""
+    endpoints = WebhookEndpoint.objects.filter(tenant_id=tenant_id, enabled=True).only("id", "event_types")
+    return [endpoint for endpoint in endpoints if event_type in endpoint.event_types]
+
+
+def body(*, event_type: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": at.isoformat(), "data": data}
+
+
+def webhook_emit(
+    *,
+    tenant_id: uuid.UUID,
+    event_type: str,
+    data: dict[str, Any],
+    order_key: str = "",
+    endpoints: Iterable[WebhookEndpoint] | None = None,
+    at: datetime | None = None,
+) -> WebhookEvent | None:
+    """Queue an event for every endpoint of the tenant subscribed to it; None when none is.
+
+    ``order_key``: deliveries sharing it reach an endpoint in the order they were written.
+    ``endpoints``: these only, subscribed or not (a test event).
+    """
+    targets = list(endpoints) if endpoints is not None else _subscribed(tenant_id, event_type)
+    if not targets:
+        return None
+    at = at or timezone.now()
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(
+            tenant_id=tenant_id, type=event_type, payload=body(event_type=event_type, data=data, at=at)
+        )
+        WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                tenant_id=tenant_id,
+                endpoint_id=endpoint.id,
+                event=event,
+                event_type=event_type,
+                order_key=order_key,
+                next_attempt_at=at,
+            )
+            for endpoint in targets
+        )
+    return event
+
+
+def webhook_emit_transition(*, tenant_id: uuid.UUID, kind: str, old: str, new: str, reason: str) -> None:
+    """A session state or worker status change, as ``session.status`` / ``worker.status``.
+
+    Both are ordered (key ``session``): a receiver never learns "connected" before the
+    "QR needed" that came first.
+    """
+    at = timezone.now()
+    if kind == WorkerEvent.Kind.SESSION_STATE:
+        data = events.session_status(old=old, new=new, reason=reason, at=at)
+        event_type = events.SESSION_STATUS
+    elif kind == WorkerEvent.Kind.WORKER_STATUS:
+        data = events.worker_status(old=old, new=new, reason=reason, at=at)
+        event_type = events.WORKER_STATUS
+    else:
+        return
+    webhook_emit(tenant_id=tenant_id, event_type=event_type, data=data, order_key="session", at=at)

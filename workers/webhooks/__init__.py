@@ -1,0 +1,1 @@
+"""The webhook dispatcher: takes due deliveries from the outbox, signs and POSTs them."""

@@ -1,0 +1,150 @@
+"""One webhook POST: to the addresses the URL was checked against, signed, bounded in time.
+
+The connection goes to an address ``safe_url.resolve`` just approved (never a second lookup
+that could answer differently), TLS still checks the certificate against the host name,
+redirects are not followed, and the whole attempt has a deadline.
+"""
+
+import http.client
+import json
+import socket
+import ssl
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook
+
+from tenants.webhooks.safe_url import Target
+from tenants.webhooks.services import Answer
+
+USER_AGENT = "whatsapp-platform-webhooks/1"
+# Read no more of an answer than this: its first bytes are kept, the rest is not needed.
+READ_LIMIT = 1024
+
+
+class _Pinned:
+    """Connect to a checked address, not to whatever the host name resolves to now."""
+
+    address: str
+    port: int
+    timeout: float | None
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+
+class PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = self._open()
+
+
+class PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = self._tls.wrap_socket(self._open(), server_hostname=self.host)
+
+
+def body_bytes(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signed_headers(*, webhook_id: str, body: bytes, secrets: list[str], now: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; one signature per secret (two while a rotation overlaps)."""
+    signatures = " ".join(Webhook(secret).sign(webhook_id, now, body) for secret in secrets)
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signatures,
+    }
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def post(
+    target: Target,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    connect_timeout: float,
+    total_timeout: float,
+) -> Answer:
+    """POST once; the Answer holds the status and first bytes, or what went wrong."""
+    started = time.monotonic()
+    deadline = started + total_timeout
+
+    def elapsed_ms() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        return remaining
+
+    connection_class = PinnedHTTPSConnection if target.scheme == "https" else PinnedHTTPConnection
+    last_error = "no address to connect to"
+    for address in target.addresses:
+        connection = connection_class(
+            target.host, target.port, address, timeout=min(connect_timeout, total_timeout)
+        )
+        try:
+            try:
+                connection.connect()
+            except (OSError, ssl.SSLError) as exc:
+                last_error = f"could not connect to {target.host}: {exc.__class__.__name__}: {exc}"
+                continue
+            assert connection.sock is not None
+            connection.sock.settimeout(left())
+            connection.request(
+                "POST",
+                target.path,
+                body=body,
+                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+            )
+            connection.sock.settimeout(left())
+            response = connection.getresponse()
+            connection.sock.settimeout(left())
+            excerpt = response.read(READ_LIMIT).decode("utf-8", "replace")
+            error = ""
+            if 300 <= response.status < 400:
+                location = response.getheader("Location", "")[:200]
+                error = f"redirect to {location or 'another URL'} not followed: give the final URL"
+            return Answer(
+                status_code=response.status,
+                latency_ms=elapsed_ms(),
+                excerpt=excerpt,
+                error=error,
+                retry_after=_retry_after(response.getheader("Retry-After"), datetime.now(UTC)),
+            )
+        except TimeoutError:
+            return Answer(latency_ms=elapsed_ms(), error=f"no answer within {total_timeout:g} s")
+        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            return Answer(latency_ms=elapsed_ms(), error=f"{exc.__class__.__name__}: {exc}"[:300])
+        finally:
+            connection.close()
+    return Answer(latency_ms=elapsed_ms(), error=last_error[:300])
