@@ -1,0 +1,127 @@
+"""Reads of webhooks: a tenant's endpoints, its deliveries a page at a time, the backlog."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import BadRequest
+from django.db.models import Min, Prefetch, QuerySet
+from django.utils import timezone
+
+from tenants.models import Tenant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tenants.webhooks import events
+
+DELIVERY_PAGE_SIZE = 50
+MAX_DELIVERY_PAGE_SIZE = 200
+
+
+def endpoints_of(*, tenant: Tenant) -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(tenant=tenant).order_by("created_at"))
+
+
+def endpoint_of(*, tenant: Tenant, endpoint_id: object) -> WebhookEndpoint | None:
+    """The tenant's own endpoint with this id; None for another tenant's or none at all."""
+    try:
+        key = uuid.UUID(str(endpoint_id))
+    except ValueError:
+        return None
+    return WebhookEndpoint.objects.filter(tenant=tenant, pk=key).first()
+
+
+def delivery_of(*, tenant: Tenant, delivery_id: object) -> WebhookDelivery | None:
+    """The tenant's own delivery, with its event, endpoint and attempts; None otherwise."""
+    try:
+        number = int(str(delivery_id))
+    except ValueError:
+        return None
+    return (
+        WebhookDelivery.objects.filter(tenant=tenant, pk=number)
+        .select_related("event", "endpoint")
+        .prefetch_related(
+            Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("started_at", "id"))
+        )
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    deliveries: list[WebhookDelivery]
+    next_cursor: str | None  # pass as ``before`` for the next, older page
+
+
+def parse_state(value: str | None) -> str | None:
+    if not value:
+        return None
+    state = value.upper()
+    if state not in WebhookDelivery.State.values:
+        raise BadRequest(f"state must be one of {', '.join(s.lower() for s in WebhookDelivery.State.values)}")
+    return state
+
+
+def parse_event_type(value: str | None) -> str | None:
+    if not value:
+        return None
+    if value not in events.ALL_TYPES:
+        raise BadRequest(f"event must be one of {', '.join(events.ALL_TYPES)}")
+    return value
+
+
+def parse_before(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise BadRequest("before must be the next_cursor of a page")
+    return int(value)
+
+
+def delivery_page(
+    *,
+    tenant: Tenant,
+    limit: int = DELIVERY_PAGE_SIZE,
+    before: int | None = None,
+    state: str | None = None,
+    event_type: str | None = None,
+    endpoint: WebhookEndpoint | None = None,
+) -> DeliveryPage:
+    """One page of the tenant's deliveries, newest first (keyset paging on the id)."""
+    rows: QuerySet[WebhookDelivery] = WebhookDelivery.objects.filter(tenant=tenant)
+    if state:
+        rows = rows.filter(state=state)
+    if event_type:
+        rows = rows.filter(event_type=event_type)
+    if endpoint is not None:
+        rows = rows.filter(endpoint=endpoint)
+    if before is not None:
+        rows = rows.filter(id__lt=before)
+    found = list(rows.select_related("endpoint").order_by("-id")[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    return DeliveryPage(deliveries=found, next_cursor=str(found[-1].pk) if more and found else None)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    tenant_id: str
+    endpoint_id: str
+    oldest_seconds: float
+
+
+def undelivered_backlog(*, now: datetime | None = None) -> list[Backlog]:
+    """Per endpoint with anything waiting: the age of its oldest undelivered event (/metrics)."""
+    now = now or timezone.now()
+    rows = (
+        WebhookDelivery.objects.filter(
+            state__in=[WebhookDelivery.State.PENDING, WebhookDelivery.State.RETRYING]
+        )
+        .values("tenant_id", "endpoint_id")
+        .annotate(oldest=Min("created_at"))
+    )
+    return [
+        Backlog(
+            tenant_id=str(row["tenant_id"]),
+            endpoint_id=str(row["endpoint_id"]),
+            oldest_seconds=max(0.0, (now - row["oldest"]).total_seconds()),
+        )
+        for row in rows
+    ]
