@@ -118,17 +118,19 @@ def post(
             except (OSError, ssl.SSLError) as exc:
                 last_error = f"could not connect to {target.host}: {exc.__class__.__name__}: {exc}"
                 continue
-            assert connection.sock is not None
-            connection.sock.settimeout(left())
+            # Kept: http.client lets go of its socket once an answer says it closes.
+            sock = connection.sock
+            assert sock is not None
+            sock.settimeout(left())
             connection.request(
                 "POST",
                 target.path,
                 body=body,
                 headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
             )
-            connection.sock.settimeout(left())
+            sock.settimeout(left())
             response = connection.getresponse()
-            connection.sock.settimeout(left())
+            sock.settimeout(left())
             excerpt = response.read(READ_LIMIT).decode("utf-8", "replace")
             error = ""
             if 300 <= response.status < 400:
