@@ -177,3 +177,21 @@ def test_another_tenants_facts_never_reach_this_tenants_endpoint(endpoint, other
     received(other_tenant)
     services.session_set_state(session=WhatsAppSession.objects.get(tenant=other_tenant), state="STARTING")
     assert bodies(endpoint) == []
+
+
+def test_a_worker_the_stale_check_marks_down_is_announced_with_the_reason(endpoint, tenant):
+    services.worker_set_status(worker=tenant.worker, status="RUNNING")
+    worker = tenant.worker
+    now = timezone.now()
+    stale = services.StaleWorker(
+        worker.id,
+        tenant.id,
+        worker.process_name,
+        "host-1",
+        now - timezone.timedelta(minutes=5),
+        tenant.status,
+    )
+    services.workers_mark_stale_bulk(workers=[stale], now=now, threshold_seconds=120)
+    body = bodies(endpoint, events.WORKER_STATUS)[-1]
+    assert (body["data"]["previous"], body["data"]["status"]) == ("running", "error")
+    assert "no heartbeat" in body["data"]["reason"]
