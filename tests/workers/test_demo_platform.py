@@ -32,6 +32,11 @@ def test_the_demo_simulator_shows_as_many_codes_as_the_worker_waits_for(settings
     assert " ".join(simulator.command).endswith("--qr-max-rotations 30")
 
 
+def test_the_demo_runs_one_webhook_dispatcher_the_only_safe_number_on_sqlite(tmp_path):
+    commands = [" ".join(p.command) for p in RunPlatform()._programs(8000, 9000, tmp_path)]
+    assert len([c for c in commands if c.endswith("manage.py deliver_webhooks")]) == 1
+
+
 def test_make_run_gives_the_demo_ten_minutes_of_codes():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "run: export QR_MAX_REFRESHES ?= 30" in makefile
