@@ -234,3 +234,15 @@ def test_a_disabled_endpoint_is_not_sent_to(endpoint, receiver):
     endpoint_update(endpoint=endpoint, enabled=False)
     assert deliver_due() == 0
     assert receiver.received == []
+
+
+def test_a_plain_http_url_is_refused_at_delivery_time_in_production(endpoint, receiver, settings):
+    settings.WEBHOOK_REQUIRE_HTTPS = True  # saved in development; production's rule holds now
+    delivery = emit(endpoint)
+    deliver_due()
+    assert receiver.received == []
+    delivery = reread(delivery)
+    assert (delivery.state, delivery.last_error) == (
+        State.DEAD,
+        "The URL must use https://, so that events travel encrypted.",
+    )
