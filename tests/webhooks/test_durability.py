@@ -179,3 +179,14 @@ def test_two_dispatchers_over_a_thousand_events_make_each_attempt_once(endpoint,
     ids = receiver.ids()
     assert len(ids) == 1000 and len(set(ids)) == 1000
     assert set(ids) == {event.webhook_id for event in sent}
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the SQLite rule")
+def test_a_second_dispatcher_on_sqlite_refuses_to_start_and_says_why(endpoint, receiver, start_dispatcher):
+    first = start_dispatcher()
+    emit(endpoint, 1)
+    wait_until(lambda: all_delivered(1), timeout=30, what="the first dispatcher working")
+    second = start_dispatcher()
+    assert second.wait(timeout=30) == 1
+    assert "Another deliver_webhooks already runs on this SQLite database" in second.output.read_text()
+    assert first.poll() is None

@@ -5,12 +5,15 @@ stop finishes the POST in flight, gives back the rest of its batch, and exits 0.
 """
 
 import argparse
+import fcntl
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import IO, Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from workers.webhooks import dispatcher
 
@@ -24,6 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        lock = self._only_dispatcher_on_sqlite()
         if options["once"]:
             while dispatcher.run_once():
                 pass
@@ -36,3 +40,21 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         dispatcher.run(stopping=stop.is_set)
+        if lock is not None:
+            lock.close()
+
+    def _only_dispatcher_on_sqlite(self) -> IO[str] | None:
+        """SQLite has no row locks to share the work: a second dispatcher would send twice."""
+        if connection.vendor != "sqlite":
+            return None
+        path = Path(f"{connection.settings_dict['NAME']}.webhooks.lock")
+        handle = path.open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise CommandError(
+                "Another deliver_webhooks already runs on this SQLite database; on SQLite run one "
+                "(several dispatchers need PostgreSQL)."
+            ) from None
+        return handle
