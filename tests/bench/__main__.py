@@ -1,10 +1,11 @@
 """``make bench``: every benchmark, one after the other."""
 
-from tests.bench import logs, page_library, pagination, stale, worker
+from tests.bench import logs, page_library, pagination, stale, webhooks, worker
 
 if __name__ == "__main__":
     logs.main()
     stale.main()
     pagination.main()
+    webhooks.main()
     page_library.main()
     worker.main()
