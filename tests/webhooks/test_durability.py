@@ -5,8 +5,6 @@ under a new id, and on PostgreSQL no attempt is made twice."""
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +15,9 @@ from django.db import connection
 from tenants.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from tenants.webhooks import events
 from tenants.webhooks.outbox import webhook_emit
+from tests.helpers.dispatchers import Dispatcher
 from tests.helpers.faults import TcpProxy
-from tests.helpers.paths import PROJECT_DIR, database_url
+from tests.helpers.paths import database_url
 from tests.helpers.processes import wait_until
 from tests.helpers.receiver import Reply
 
@@ -28,39 +27,23 @@ State = WebhookDelivery.State
 
 
 @pytest.fixture
-def start_dispatcher(transactional_db, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
-    started: list[subprocess.Popen] = []
+def start_dispatcher(transactional_db, tmp_path: Path) -> Iterator[Callable[..., Dispatcher]]:
+    started: list[Dispatcher] = []
 
-    def start(**env: str) -> subprocess.Popen:
-        output = tmp_path / f"dispatcher-{len(started)}.out"
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "deliver_webhooks"],
-            cwd=PROJECT_DIR,
-            env={
-                **os.environ,
-                "DEBUG": "1",
-                "DATABASE_URL": database_url(),
-                "LOG_DIR": str(tmp_path / "logs"),
-                "LOG_FORMAT": "json",
-                "WEBHOOK_ALLOW_PRIVATE_URLS": "1",
-                "WEBHOOK_POLL_SECONDS": "0.05",
-                **env,
-            },
-            stdout=output.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        process.output = output  # type: ignore[attr-defined]
-        started.append(process)
-        return process
+    def start(**env: str) -> Dispatcher:
+        base = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": database_url(),
+            "LOG_DIR": str(tmp_path / "logs"),
+            "WEBHOOK_POLL_SECONDS": "0.05",
+        }
+        started.append(Dispatcher({**base, **env}, tmp_path / f"dispatcher-{len(started)}.out"))
+        return started[-1]
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    for dispatcher in started:
+        dispatcher.stop(timeout=20)
 
 
 def emit(endpoint, count: int, chats: int = 10) -> list[WebhookEvent]:
@@ -79,8 +62,8 @@ def all_delivered(count: int) -> bool:
     return WebhookDelivery.objects.filter(state=State.SUCCEEDED).count() == count
 
 
-def log_messages(process) -> list[str]:
-    lines = process.output.read_text().splitlines()
+def log_messages(dispatcher: Dispatcher) -> list[str]:
+    lines = dispatcher.output.read_text().splitlines()
     return [json.loads(line)["message"] for line in lines if line.startswith("{")]
 
 
@@ -120,8 +103,8 @@ def test_a_dispatcher_killed_mid_delivery_leaves_it_to_be_sent_again_with_the_sa
     [event] = emit(endpoint, 1)
     first = start_dispatcher(**fast)
     wait_until(lambda: len(receiver.received) == 1, timeout=30, what="the first POST")
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(timeout=10)
     start_dispatcher(**fast)
     wait_until(lambda: all_delivered(1), timeout=30, what="the delivery sent again by another dispatcher")
     assert [got.webhook_id for got in receiver.received] == [event.webhook_id, event.webhook_id]
@@ -129,12 +112,11 @@ def test_a_dispatcher_killed_mid_delivery_leaves_it_to_be_sent_again_with_the_sa
 
 
 def test_a_dispatcher_stopped_with_sigterm_finishes_and_exits_cleanly(endpoint, receiver, start_dispatcher):
-    process = start_dispatcher()
+    dispatcher = start_dispatcher()
     emit(endpoint, 3)
     wait_until(lambda: all_delivered(3), timeout=30, what="three deliveries")
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0
-    assert log_messages(process)[-1] == "webhook dispatcher stopped"
+    assert dispatcher.stop(timeout=20) == 0
+    assert log_messages(dispatcher)[-1] == "webhook dispatcher stopped"
 
 
 @pytest.fixture
@@ -162,7 +144,7 @@ def test_a_database_outage_is_waited_out_and_said_once_each_way(
     )
     database_proxy.restore()
     wait_until(lambda: all_delivered(10), timeout=60, what="deliveries after the outage")
-    assert process.poll() is None
+    assert process.process.poll() is None
     messages = log_messages(process)
     assert messages.count("database unreachable, webhook delivery paused") == 1
     assert messages.count("database back, webhook delivery resumed") == 1
@@ -187,6 +169,6 @@ def test_a_second_dispatcher_on_sqlite_refuses_to_start_and_says_why(endpoint, r
     emit(endpoint, 1)
     wait_until(lambda: all_delivered(1), timeout=30, what="the first dispatcher working")
     second = start_dispatcher()
-    assert second.wait(timeout=30) == 1
+    assert second.process.wait(timeout=30) == 1
     assert "Another deliver_webhooks already runs on this SQLite database" in second.output.read_text()
-    assert first.poll() is None
+    assert first.process.poll() is None
