@@ -266,55 +266,81 @@ def next_attempt_delay(attempts: int, retry_after: float | None = None) -> timed
     return timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 (jitter, not secrecy)
 
 
-def delivery_record_attempt(
-    *, delivery: WebhookDelivery, started_at: datetime, answer: Answer
-) -> WebhookDelivery:
-    """Record one attempt and what follows from it: delivered, tried again later, or dead."""
-    now = timezone.now()
+@dataclass(frozen=True)
+class Attempted:
+    """A delivery POSTed once: when, and what came of it."""
+
+    delivery: WebhookDelivery
+    started_at: datetime
+    answer: Answer
+
+
+def _next_state(delivery: WebhookDelivery, answer: Answer, now: datetime) -> dict[str, Any]:
+    """The delivery's fields after this attempt: delivered, tried again later, or dead."""
     attempts = delivery.attempts + 1
-    delay = (
-        None if answer.succeeded or not answer.retryable else next_attempt_delay(attempts, answer.retry_after)
-    )
     if answer.succeeded:
-        state, error = State.SUCCEEDED, ""
-    elif delay is None:
-        state, error = State.DEAD, answer.error or f"HTTP {answer.status_code}"
-    else:
-        state, error = State.RETRYING, answer.error or f"HTTP {answer.status_code}"
+        return {"state": State.SUCCEEDED, "attempts": attempts, "next_attempt_at": now, "last_error": ""}
+    delay = next_attempt_delay(attempts, answer.retry_after) if answer.retryable else None
+    return {
+        "state": State.DEAD if delay is None else State.RETRYING,
+        "attempts": attempts,
+        "next_attempt_at": now if delay is None else now + delay,
+        "last_error": (answer.error or f"HTTP {answer.status_code}")[:500],
+    }
+
+
+def deliveries_record_attempts(*, attempted: list[Attempted]) -> None:
+    """Record a batch's attempts and what follows from each, in one short transaction.
+
+    Written after the batch's POSTs, not around them: a dispatcher killed before this
+    commits has recorded none of them, and they are sent again with the same webhook-id.
+    """
+    if not attempted:
+        return
+    now = timezone.now()
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            started_at=started_at,
-            status_code=answer.status_code,
-            latency_ms=answer.latency_ms,
-            response_excerpt=answer.excerpt[:EXCERPT_CHARS],
-            error=answer.error[:500],
+        WebhookAttempt.objects.bulk_create(
+            WebhookAttempt(
+                delivery=item.delivery,
+                started_at=item.started_at,
+                status_code=item.answer.status_code,
+                latency_ms=item.answer.latency_ms,
+                response_excerpt=item.answer.excerpt[:EXCERPT_CHARS],
+                error=item.answer.error[:500],
+            )
+            for item in attempted
         )
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            state=state,
-            attempts=attempts,
-            next_attempt_at=now + delay if delay is not None else now,
-            claimed_until=None,
-            last_status_code=answer.status_code,
-            last_error=error[:500],
-            delivered_at=now if answer.succeeded else None,
-            updated_at=now,
-        )
-        _endpoint_health(delivery.endpoint, succeeded=answer.succeeded, now=now)
-    delivery.state, delivery.attempts, delivery.last_error = state, attempts, error
-    if state != State.SUCCEEDED:
-        logger.info(
-            "webhook delivery failed" if state == State.RETRYING else "webhook delivery dead",
-            extra={
-                "tenant_id": str(delivery.tenant_id),
-                "endpoint_id": str(delivery.endpoint_id),
-                "delivery_id": delivery.pk,
-                "status_code": answer.status_code,
-                "attempts": attempts,
-                "reason": error[:200],
-            },
-        )
-    return delivery
+        for item in attempted:
+            delivery, answer = item.delivery, item.answer
+            fields = _next_state(delivery, answer, now)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                **fields,
+                claimed_until=None,
+                last_status_code=answer.status_code,
+                delivered_at=now if answer.succeeded else None,
+                updated_at=now,
+            )
+            delivery.state, delivery.attempts, delivery.last_error = (
+                fields["state"],
+                fields["attempts"],
+                fields["last_error"],
+            )
+            _endpoint_health(delivery.endpoint, succeeded=answer.succeeded, now=now)
+    for item in attempted:
+        if item.delivery.state != State.SUCCEEDED:
+            logger.info(
+                "webhook delivery failed"
+                if item.delivery.state == State.RETRYING
+                else "webhook delivery dead",
+                extra={
+                    "tenant_id": str(item.delivery.tenant_id),
+                    "endpoint_id": str(item.delivery.endpoint_id),
+                    "delivery_id": item.delivery.pk,
+                    "status_code": item.answer.status_code,
+                    "attempts": item.delivery.attempts,
+                    "reason": item.delivery.last_error[:200],
+                },
+            )
 
 
 def deliveries_count_outcomes(outcomes: dict[tuple[str, str], int]) -> None:

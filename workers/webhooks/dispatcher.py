@@ -75,22 +75,20 @@ def outcome_of(state: str) -> str:
 
 
 def run_once(*, stopping: Callable[[], bool] = lambda: False) -> int:
-    """Claim one batch and deliver it; the number of attempts made."""
+    """Claim one batch, POST each delivery, then record them all; the number attempted."""
     batch = services.deliveries_claim(limit=settings.WEBHOOK_BATCH_SIZE, hold=claim_hold())
-    outcomes: Counter[tuple[str, str]] = Counter()
-    done = 0
+    attempted: list[services.Attempted] = []
     for delivery in batch:
         if stopping():
             break
         started = timezone.now()
-        answer = attempt(delivery)
-        services.delivery_record_attempt(delivery=delivery, started_at=started, answer=answer)
-        outcomes[(str(delivery.tenant_id), outcome_of(delivery.state))] += 1
-        done += 1
-    if done < len(batch):  # stopping: what was not tried goes back at once
-        services.deliveries_release(deliveries=batch[done:])
+        attempted.append(services.Attempted(delivery, started, attempt(delivery)))
+    services.deliveries_record_attempts(attempted=attempted)
+    if len(attempted) < len(batch):  # stopping: what was not tried goes back at once
+        services.deliveries_release(deliveries=batch[len(attempted) :])
+    outcomes = Counter((str(item.delivery.tenant_id), outcome_of(item.delivery.state)) for item in attempted)
     services.deliveries_count_outcomes(dict(outcomes))
-    return done
+    return len(attempted)
 
 
 def run(*, stopping: Callable[[], bool], poll_seconds: float | None = None) -> None:
