@@ -2,13 +2,16 @@
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
 from tenants.models import TenantApiKey
 from tenants.throttle import ThrottledLoginMixin
+from tenants.webhooks import events
 from workers.models import ReplyRule
 from workers.services import normalize_number, validate_text
 
@@ -113,3 +116,44 @@ class ApiKeyForm(forms.Form):
     scope = forms.ChoiceField(
         label="Allows", choices=TenantApiKey.Scope.choices, initial=TenantApiKey.Scope.READ
     )
+
+
+class WebhookEndpointForm(forms.Form):
+    """An endpoint's URL, description and events; the services check the URL and the events."""
+
+    # A plain text field: the URL rule's own words (tenants.webhooks.safe_url) say what is wrong.
+    url = forms.CharField(
+        label="URL",
+        max_length=2000,
+        help_text="Where we POST each event, e.g. https://shop.example/whatsapp/events.",
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "url", "spellcheck": "false"}),
+    )
+    description = forms.CharField(
+        label="Description (for you)", required=False, max_length=200, help_text="e.g. “order bot”."
+    )
+    # Not required here: the service says "Choose at least one event." in one place.
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        required=False,
+        choices=list(events.EVENT_TYPES.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class ReplaySinceForm(forms.Form):
+    since = forms.DateTimeField(
+        label="Replay every failed or dead delivery since",
+        input_formats=[DATETIME_LOCAL],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        error_messages={"required": "Say since when.", "invalid": "Give a date and a time."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # forms.Form's own arguments
+        super().__init__(*args, **kwargs)
+        self.fields["since"].help_text = f"Your time zone: {timezone.get_current_timezone_name()}."
+        if not self.is_bound:
+            day_ago = timezone.localtime() - timedelta(days=1)
+            self.initial.setdefault("since", day_ago.replace(second=0, microsecond=0))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from portal import views
+from portal import views, webhook_views
 from portal.forms import EmailAuthenticationForm
 from tenants.password_reset import TenantPasswordResetForm
 
@@ -47,6 +47,32 @@ auth_urlpatterns = [
     ),
 ]
 
+webhook_urlpatterns = [
+    path("webhooks/", webhook_views.webhook_list, name="webhooks"),
+    path("webhooks/deliveries/", webhook_views.webhook_deliveries, name="webhook_deliveries"),
+    path(
+        "webhooks/deliveries/replay-failed/",
+        webhook_views.webhook_deliveries_replay_failed,
+        name="webhook_deliveries_replay_failed",
+    ),
+    path("webhooks/deliveries/<int:delivery_id>/", webhook_views.webhook_delivery, name="webhook_delivery"),
+    path(
+        "webhooks/deliveries/<int:delivery_id>/replay/",
+        webhook_views.webhook_delivery_replay,
+        name="webhook_delivery_replay",
+    ),
+    path("webhooks/<uuid:endpoint_id>/", webhook_views.webhook_endpoint, name="webhook"),
+    path("webhooks/<uuid:endpoint_id>/enabled/", webhook_views.webhook_set_enabled, name="webhook_enabled"),
+    path("webhooks/<uuid:endpoint_id>/rotate/", webhook_views.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<uuid:endpoint_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("webhooks/<uuid:endpoint_id>/test/", webhook_views.webhook_send_test, name="webhook_test"),
+    path(
+        "webhooks/<uuid:endpoint_id>/replay-failed/",
+        webhook_views.webhook_replay_failed,
+        name="webhook_replay_failed",
+    ),
+]
+
 urlpatterns = [
     *auth_urlpatterns,
     path("", views.dashboard, name="dashboard"),
@@ -63,4 +89,5 @@ urlpatterns = [
     path("setup/", views.setup, name="setup"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    *webhook_urlpatterns,
 ]

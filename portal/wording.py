@@ -17,7 +17,15 @@ from django.utils import timezone
 
 from tenants.formatting import percent
 from tenants.history import NO_SCAN_WORDS, QR_NOT_SCANNED, uptime_from_events
-from tenants.models import Ack, Tenant, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import (
+    Ack,
+    Tenant,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WhatsAppSession,
+    WorkerEvent,
+    WorkerProcess,
+)
 
 State = WhatsAppSession.State
 Status = WorkerProcess.Status
@@ -511,3 +519,66 @@ def uptime_words(share: float | None) -> str:
 def dashboard_wording() -> dict[str, object]:
     """The QR caption's words for the dashboard's script, which turns the codes live."""
     return {"qrCount": QR_COUNT, "qrCountdown": QR_COUNTDOWN, "qrDue": QR_DUE}
+
+
+# --- Webhooks ------------------------------------------------------------------------------
+
+Delivery = WebhookDelivery.State
+# The deliveries filter: the state's name in the URL (``?state=dead``) and in words.
+DELIVERY_FILTER_WORDS: dict[str, str] = {
+    Delivery.PENDING: "Waiting",
+    Delivery.RETRYING: "Failed, retrying",
+    Delivery.SUCCEEDED: "Delivered",
+    Delivery.DEAD: "Gave up",
+}
+DELIVERY_TONES: dict[str, str] = {
+    Delivery.PENDING: "info",
+    Delivery.RETRYING: "warn",
+    Delivery.SUCCEEDED: "ok",
+    Delivery.DEAD: "bad",
+}
+
+
+@dataclass(frozen=True)
+class ToneWords:
+    words: str
+    tone: str  # ok, info, warn, bad or off
+
+
+def clock_words(at: datetime, now: datetime) -> str:
+    """``14:05`` today, ``Tue 3 Nov, 14:05`` on another day (local times)."""
+    if at.date() == now.date():
+        return f"{at:%H:%M}"
+    return f"{at:%a} {at.day} {at:%b}, {at:%H:%M}"
+
+
+def delivery_state_words(delivery: WebhookDelivery, now: datetime) -> ToneWords:
+    """``Waiting``, ``Failed, retrying at 14:05``, ``Delivered`` or ``Gave up``."""
+    tone = DELIVERY_TONES.get(delivery.state, "off")
+    if delivery.state == Delivery.RETRYING:
+        at = clock_words(timezone.localtime(delivery.next_attempt_at), timezone.localtime(now))
+        return ToneWords(f"Failed, retrying at {at}", tone)
+    return ToneWords(DELIVERY_FILTER_WORDS.get(delivery.state, delivery.state), tone)
+
+
+def delivery_result_words(delivery: WebhookDelivery) -> str:
+    """What the receiver last answered: ``HTTP 500``, the error, or ``—`` before any attempt."""
+    if delivery.last_status_code is not None:
+        return f"HTTP {delivery.last_status_code}"
+    return delivery.last_error or "—"
+
+
+def endpoint_state_words(endpoint: WebhookEndpoint) -> ToneWords:
+    """Sending, switched off by the tenant, or paused by us after failing (its reason shown beside)."""
+    if not endpoint.enabled:
+        return ToneWords("Disabled by you", "off")
+    if endpoint.paused_at is not None:
+        return ToneWords("Paused after failing", "bad")
+    return ToneWords("Enabled", "ok")
+
+
+def event_types_words(event_types: list[str], all_types: list[str]) -> str:
+    """``All events``, or the names subscribed to."""
+    if set(all_types) <= set(event_types):
+        return "All events"
+    return ", ".join(event_types) or "None"

@@ -8,7 +8,17 @@ from django.urls import reverse
 
 from tenants import services
 
-PAGES = ["dashboard", "messages", "send", "rules", "history", "setup", "api_keys"]
+PAGES = [
+    "dashboard",
+    "messages",
+    "send",
+    "rules",
+    "history",
+    "setup",
+    "api_keys",
+    "webhooks",
+    "webhook_deliveries",
+]
 SUSPENDED = "This account is suspended"
 FAVICON_LINK = '<link rel="icon" href="/static/portal/favicon.svg" type="image/svg+xml">'
 
