@@ -32,7 +32,7 @@ from tenants.models import (
     seconds_since,
 )
 from tenants.webhooks import events as webhook_events
-from tenants.webhooks.outbox import webhook_emit, webhook_emit_transition
+from tenants.webhooks.outbox import webhook_emit, webhook_emit_bulk, webhook_emit_transition
 
 logger = logging.getLogger(__name__)
 
@@ -441,10 +441,15 @@ def workers_mark_stale_bulk(*, workers: list[StaleWorker], now: datetime, thresh
     Tenant.objects.filter(id__in=reasons).exclude(
         status__in=[Tenant.Status.ERROR, Tenant.Status.SUSPENDED]
     ).update(status=Tenant.Status.ERROR, updated_at=now)
-    for tenant_id, reason in reasons.items():
-        webhook_emit_transition(
-            tenant_id=tenant_id, kind=WorkerEvent.Kind.WORKER_STATUS, old=RUNNING, new=ERROR, reason=reason
-        )
+    webhook_emit_bulk(
+        event_type=webhook_events.WORKER_STATUS,
+        data_by_tenant={
+            tenant_id: webhook_events.worker_status(old=RUNNING, new=ERROR, reason=reason, at=now)
+            for tenant_id, reason in reasons.items()
+        },
+        order_key="session",
+        at=now,
+    )
     WorkerEvent.objects.bulk_create(events)
     alerts.record_down_bulk(rows=reasons.items(), old=RUNNING, new=ERROR)
     counter_increment(metric="whatsapp_stale_marked_total", by=len(workers))
