@@ -501,7 +501,11 @@ class WebhookEvent(models.Model):
     @property
     def webhook_id(self) -> str:
         """The ``webhook-id`` header: the same on every attempt and replay, for receivers to de-duplicate."""
-        return f"msg_{self.id.hex}"
+        return webhook_id_of(self.id)
+
+
+def webhook_id_of(event_id: uuid.UUID) -> str:
+    return f"msg_{event_id.hex}"
 
 
 class WebhookDelivery(models.Model):
@@ -553,6 +557,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} to {self.endpoint_id} ({self.get_state_display()})"
+
+    @property
+    def webhook_id(self) -> str:
+        """Its event's ``webhook-id``, without loading the event."""
+        return webhook_id_of(self.event_id)
 
 
 class WebhookAttempt(models.Model):

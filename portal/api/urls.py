@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portal.api import views as api
+from portal.api import webhooks
 
 urlpatterns = [
     path("tenant/current", api.CurrentTenantView.as_view(), name="portal-api-current"),
@@ -15,4 +16,34 @@ urlpatterns = [
         name="portal-api-message",
     ),
     path("tenant/current/setup-requests", api.SetupRequestsView.as_view(), name="portal-api-setup-requests"),
+    path("webhooks/endpoints", webhooks.WebhookEndpointsView.as_view(), name="portal-api-webhook-endpoints"),
+    path(
+        "webhooks/endpoints/<uuid:endpoint_id>",
+        webhooks.WebhookEndpointView.as_view(),
+        name="portal-api-webhook-endpoint",
+    ),
+    path(
+        "webhooks/endpoints/<uuid:endpoint_id>/rotate-secret",
+        webhooks.WebhookRotateSecretView.as_view(),
+        name="portal-api-webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/endpoints/<uuid:endpoint_id>/test",
+        webhooks.WebhookSendTestView.as_view(),
+        name="portal-api-webhook-test",
+    ),
+    path(
+        "webhooks/deliveries", webhooks.WebhookDeliveriesView.as_view(), name="portal-api-webhook-deliveries"
+    ),
+    path(
+        "webhooks/deliveries/<int:delivery_id>",
+        webhooks.WebhookDeliveryView.as_view(),
+        name="portal-api-webhook-delivery",
+    ),
+    path(
+        "webhooks/deliveries/<int:delivery_id>/replay",
+        webhooks.WebhookDeliveryReplayView.as_view(),
+        name="portal-api-webhook-delivery-replay",
+    ),
+    path("webhooks/replay", webhooks.WebhookReplayView.as_view(), name="portal-api-webhook-replay"),
 ]

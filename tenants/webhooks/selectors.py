@@ -13,6 +13,7 @@ from tenants.webhooks import events
 
 DELIVERY_PAGE_SIZE = 50
 MAX_DELIVERY_PAGE_SIZE = 200
+MAX_ID = 2**63 - 1  # a BigAutoField's largest; a bigger number names no delivery
 
 
 def endpoints_of(*, tenant: Tenant) -> list[WebhookEndpoint]:
@@ -33,6 +34,8 @@ def delivery_of(*, tenant: Tenant, delivery_id: object) -> WebhookDelivery | Non
     try:
         number = int(str(delivery_id))
     except ValueError:
+        return None
+    if not 0 < number <= MAX_ID:
         return None
     return (
         WebhookDelivery.objects.filter(tenant=tenant, pk=number)
@@ -67,10 +70,28 @@ def parse_event_type(value: str | None) -> str | None:
     return value
 
 
+def parse_limit(value: str | None) -> int:
+    if not value:
+        return DELIVERY_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_DELIVERY_PAGE_SIZE:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_DELIVERY_PAGE_SIZE}")
+    return int(value)
+
+
+def parse_endpoint(*, tenant: Tenant, value: str | None) -> WebhookEndpoint | None:
+    """The ``endpoint`` filter: one of the tenant's own endpoints (another tenant's is not found)."""
+    if not value:
+        return None
+    endpoint = endpoint_of(tenant=tenant, endpoint_id=value)
+    if endpoint is None:
+        raise BadRequest("endpoint must be the id of one of your webhook endpoints")
+    return endpoint
+
+
 def parse_before(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdigit() or int(value) > MAX_ID:
         raise BadRequest("before must be the next_cursor of a page")
     return int(value)
 
