@@ -170,7 +170,15 @@ SPECTACULAR_SETTINGS = {
         "SetupRequestStatusEnum": "tenants.models.SetupRequest.Status",
         "OutboundStatusEnum": "workers.models.OutboundMessage.Status",
         "TenantSettableStatusEnum": [("ACTIVE", "Active"), ("SUSPENDED", "Suspended")],
+        "WebhookDeliveryStateEnum": "tenants.models.WebhookDelivery.State",
     },
+    # What a tenant's receiver is sent (OpenAPI 3.1's `webhooks`): one entry per event type.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": "portal.api.webhook_docs.WEBHOOKS",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.webhook_docs.add_signature_headers",
+    ],
 }
 # The reverse proxies (addresses or networks) whose X-Forwarded-For names the client
 # (config/addresses.py); from anyone else the header is ignored. Default: none.
