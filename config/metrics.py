@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from config import health
 from config.addresses import address_in, client_address
 from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess, time_since
+from tenants.webhooks.selectors import undelivered_backlog
 from workers.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ COUNTER_HELP = {
     "whatsapp_login_failures_total": "Failed sign-ins, by where (portal or admin).",
     "whatsapp_login_lockouts_total": "Sign-ins refused while locked out, by where.",
     "whatsapp_reply_rule_timeouts_total": "Reply rules skipped for searching a message too long, by tenant.",
+    "whatsapp_webhook_deliveries_total": "Webhook attempts by tenant and outcome: succeeded, failed "
+    "(will retry) or dead (the last attempt failed).",
 }
 
 
@@ -52,6 +55,7 @@ COUNTER_LABELS = {
     "whatsapp_login_failures_total": ["where"],
     "whatsapp_login_lockouts_total": ["where"],
     "whatsapp_reply_rule_timeouts_total": ["tenant_id"],
+    "whatsapp_webhook_deliveries_total": ["tenant_id", "outcome"],
 }
 
 
@@ -78,6 +82,7 @@ class DatabaseCollector(Collector):
         yield from self._states()
         yield from self._per_worker()
         yield from self._queue()
+        yield from self._webhooks()
         yield from self._counters()
 
     def _states(self) -> Iterator[Metric]:
@@ -166,6 +171,17 @@ class DatabaseCollector(Collector):
             if not_confirmed:
                 unconfirmed.add_metric([str(tenant_id)], not_confirmed)
         yield from (depth, unconfirmed)
+
+    def _webhooks(self) -> Iterator[Metric]:
+        oldest = GaugeMetricFamily(
+            "whatsapp_webhook_oldest_undelivered_seconds",
+            "Age of the oldest event not yet delivered (waiting or retrying), by endpoint; "
+            "absent when nothing waits. Paused endpoints count: their events still queue.",
+            labels=["tenant_id", "endpoint_id"],
+        )
+        for row in undelivered_backlog():
+            oldest.add_metric([row.tenant_id, row.endpoint_id], row.oldest_seconds)
+        yield oldest
 
     def _counters(self) -> Iterator[Metric]:
         families = {

@@ -11,7 +11,10 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from tenants import services
-from tenants.models import Ack, WorkerProcess
+from tenants.models import Ack, WebhookDelivery, WorkerProcess
+from tenants.webhooks import events
+from tenants.webhooks.services import endpoint_create
+from tests.helpers.receiver import Reply, WebhookReceiver
 from workers.services import (
     outbound_claim_next,
     outbound_enqueue,
@@ -21,6 +24,7 @@ from workers.services import (
     outbound_record_ack,
 )
 from workers.stale import workers_mark_stale
+from workers.webhooks import dispatcher
 
 
 @pytest.fixture(autouse=True)
@@ -170,3 +174,48 @@ def test_it_sees_the_scraper_through_a_trusted_proxy(client, db, settings):
     assert (
         client.get("/metrics", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="10.1.2.3").status_code == 403
     )
+
+
+def test_it_counts_webhook_outcomes_and_the_age_of_each_endpoints_oldest_undelivered_event(
+    client, tenant, other_tenant, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS, settings.WEBHOOK_REQUIRE_HTTPS = True, False
+    receiver = WebhookReceiver()
+    try:
+        fine = endpoint_create(tenant=tenant, url=receiver.url, event_types=[events.MESSAGE_RECEIVED])
+        down = endpoint_create(
+            tenant=other_tenant, url="http://127.0.0.1:9/down", event_types=[events.MESSAGE_RECEIVED]
+        )
+        receiver.replies = [Reply(410)]  # the first one: dead at once
+        for who, number in [(tenant, 3), (other_tenant, 2)]:
+            for i in range(number):
+                services.message_log_record(
+                    tenant=who,
+                    direction="IN",
+                    from_number=f"1555{i}",
+                    to_number="",
+                    text="x",
+                    wa_message_id=f"w{i}",
+                )
+        WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(minutes=20))
+        dispatcher.run_once()
+    finally:
+        receiver.stop()
+    found = samples(scrape(client))
+    outcome = {
+        labels: value
+        for (name, labels), value in found.items()
+        if name == "whatsapp_webhook_deliveries_total"
+    }
+    mine, theirs = str(tenant.id), str(other_tenant.id)
+    assert outcome[(("outcome", "dead"), ("tenant_id", mine))] == 1
+    assert outcome[(("outcome", "succeeded"), ("tenant_id", mine))] == 2
+    assert outcome[(("outcome", "failed"), ("tenant_id", theirs))] == 2  # unreachable: will retry
+    ages = {
+        dict(labels)["endpoint_id"]: value
+        for (name, labels), value in found.items()
+        if name == "whatsapp_webhook_oldest_undelivered_seconds"
+    }
+    assert set(ages) == {str(down.id)}  # the fine endpoint has nothing waiting
+    assert 20 * 60 <= ages[str(down.id)] < 21 * 60
+    assert str(fine.id) not in ages
