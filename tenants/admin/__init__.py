@@ -3,4 +3,4 @@ page and the staff API. The one part of ``tenants`` that may use ``workers`` (to
 stop and delete them), and nothing below imports it."""
 
 # Django's admin autodiscovery imports ``tenants.admin``: these register the models.
-from tenants.admin import outbound, registrations  # noqa: F401
+from tenants.admin import outbound, registrations, webhooks  # noqa: F401

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tenants.counters import counter_increment
@@ -160,11 +160,15 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 # --- Replays -------------------------------------------------------------------------------
 
 
-def delivery_replay(*, delivery: WebhookDelivery) -> None:
-    """Send one delivery again (any state), with the same webhook-id, as a new round of attempts."""
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+def deliveries_replay(*, deliveries: QuerySet[WebhookDelivery]) -> int:
+    """Send these deliveries again (any state), each with its own webhook-id, as a new round of attempts."""
+    return deliveries.update(
         state=State.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None
     )
+
+
+def delivery_replay(*, delivery: WebhookDelivery) -> None:
+    deliveries_replay(deliveries=WebhookDelivery.objects.filter(pk=delivery.pk))
     delivery.refresh_from_db()
 
 
@@ -177,7 +181,7 @@ def deliveries_replay_failed(
     )
     if endpoint is not None:
         rows = rows.filter(endpoint=endpoint)
-    return rows.update(state=State.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None)
+    return deliveries_replay(deliveries=rows)
 
 
 # --- The dispatcher's writes ---------------------------------------------------------------

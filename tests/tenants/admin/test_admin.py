@@ -2,11 +2,14 @@
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tenants import services
 from tenants.models import MessageLog, SetupRequest, WorkerEvent
+from tenants.webhooks import events
+from tenants.webhooks.services import endpoint_create
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
 
@@ -21,6 +24,8 @@ CHANGELISTS = [
     "workers_replyrule",
     "workers_outboundmessage",
     "tenants_tenantapikey",
+    "tenants_webhookendpoint",
+    "tenants_webhookdelivery",
 ]
 
 
@@ -35,6 +40,10 @@ def add_tenants(count: int) -> None:
         services.session_heartbeat(session=tenant.session)
         ReplyRule.objects.create(tenant=tenant, pattern="hi", reply_text="hello")
         outbound_enqueue(tenant=tenant, to_number="15551234567", text="queued")
+        with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True, WEBHOOK_REQUIRE_HTTPS=False):
+            endpoint_create(
+                tenant=tenant, url=f"http://127.0.0.1:9/{i}", event_types=list(events.EVENT_TYPES)
+            )
         for j in range(3):
             services.message_log_record(
                 tenant=tenant,

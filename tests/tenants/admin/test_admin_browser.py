@@ -5,14 +5,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tenants import services
-from tenants.models import Tenant, WorkerProcess
+from tenants.models import Tenant, WebhookDelivery, WebhookEndpoint, WorkerProcess
+from tenants.webhooks import events
+from tenants.webhooks.outbox import webhook_emit
+from tenants.webhooks.services import endpoint_create
 from tests.helpers.browser import browser_session, plain_http_live_server
 from workers.models import OutboundMessage
 from workers.qr import qr_png_data_uri
@@ -32,6 +37,8 @@ LISTS = [
     "tenants_messagelog",
     "tenants_tenant",
     "tenants_workerevent",
+    "tenants_webhookendpoint",
+    "tenants_webhookdelivery",
 ]
 
 
@@ -68,6 +75,20 @@ def long_tenant() -> Tenant:
         )
     message, _ = outbound_enqueue(tenant=tenant, to_number="491512345678901", text=LONG_TEXT)
     OutboundMessage.objects.filter(pk=message.pk).update(status="FAILED", attempts=5, last_error=LONG_ERROR)
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True, WEBHOOK_REQUIRE_HTTPS=False):
+        endpoint = endpoint_create(
+            tenant=tenant,
+            url="http://127.0.0.1:9/" + "orders/whatsapp/events/incoming/" * 8,
+            description=LONG_NAME,
+            event_types=[events.MESSAGE_RECEIVED, events.MESSAGE_ACK],
+        )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        paused_at=timezone.now(), paused_reason=LONG_ERROR, failing_since=timezone.now()
+    )
+    webhook_emit(tenant_id=tenant.id, event_type=events.MESSAGE_RECEIVED, data={"text": LONG_TEXT})
+    WebhookDelivery.objects.filter(endpoint=endpoint).update(
+        state="RETRYING", attempts=3, last_error=LONG_ERROR
+    )
     return tenant
 
 
