@@ -17,3 +17,4 @@ def purge_old_data() -> None:
     retention.message_logs_purge(days=settings.MESSAGE_LOG_RETENTION_DAYS)
     retention.worker_events_purge(days=settings.WORKER_EVENT_RETENTION_DAYS)
     retention.outbound_messages_purge(days=settings.OUTBOUND_RETENTION_DAYS)
+    retention.webhook_events_purge(days=settings.WEBHOOK_RETENTION_DAYS)

@@ -1,4 +1,5 @@
-"""Database retention: old message logs, timeline events and finished outbound messages.
+"""Database retention: old message logs, timeline events, finished outbound messages and
+webhook events.
 
 Rows go in small batches, each its own short transaction, so a purge of millions never
 holds long locks; two purges at once can't delete a row twice (a delete finds it or not).
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from tenants.models import MessageLog, WorkerEvent
+from tenants.models import MessageLog, WebhookDelivery, WebhookEvent, WorkerEvent
 from workers.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,24 @@ def outbound_messages_purge(*, days: int, batch_size: int = 5000, dry_run: bool 
         what="sent and failed outbound messages",
         queryset=finished,
         field="updated_at",
+        days=days,
+        batch_size=batch_size,
+        dry_run=dry_run,
+    )
+
+
+def webhook_events_purge(*, days: int, batch_size: int = 5000, dry_run: bool = False) -> PurgeResult:
+    """Events older than ``days`` with their deliveries and attempts, once every delivery is
+    delivered; one still waiting or dead is kept for twice as long, for the tenant to replay."""
+    if days < 1:
+        raise ValueError("--older-than must be at least 1 day")
+    unfinished_recently = WebhookDelivery.objects.filter(
+        event=OuterRef("pk"), created_at__gte=timezone.now() - timedelta(days=2 * days)
+    ).exclude(state=WebhookDelivery.State.SUCCEEDED)
+    return _purge(
+        what="webhook events",
+        queryset=WebhookEvent.objects.filter(~Exists(unfinished_recently)),
+        field="created_at",
         days=days,
         batch_size=batch_size,
         dry_run=dry_run,

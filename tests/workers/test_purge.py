@@ -10,7 +10,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from tenants import services
-from tenants.models import MessageLog, WorkerEvent
+from tenants.models import MessageLog, WebhookAttempt, WebhookDelivery, WebhookEvent, WorkerEvent
+from tenants.webhooks import events
+from tenants.webhooks.outbox import webhook_emit
+from tenants.webhooks.services import endpoint_create
 from workers.models import OutboundMessage
 from workers.services import outbound_enqueue
 
@@ -84,3 +87,33 @@ def test_two_purges_at_once_delete_each_row_once():
         thread.join()
     assert sum(results) == 200
     assert MessageLog.objects.count() == 10
+
+
+def test_delivered_webhook_events_go_after_the_retention_and_undelivered_ones_after_twice_it(
+    tenant, settings, capsys
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS, settings.WEBHOOK_REQUIRE_HTTPS = True, False
+    first = endpoint_create(tenant=tenant, url="http://127.0.0.1:9/a", event_types=[events.MESSAGE_RECEIVED])
+    second = endpoint_create(tenant=tenant, url="http://127.0.0.1:9/b", event_types=[events.MESSAGE_RECEIVED])
+
+    def event(name: str, age_days: int, first_state: str, second_state: str) -> str:
+        made = webhook_emit(tenant_id=tenant.id, event_type=events.MESSAGE_RECEIVED, data={"name": name})
+        at = timezone.now() - timedelta(days=age_days)
+        WebhookEvent.objects.filter(pk=made.pk).update(created_at=at)
+        for endpoint, state in [(first, first_state), (second, second_state)]:
+            delivery = WebhookDelivery.objects.get(event=made, endpoint=endpoint)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(state=state, created_at=at)
+            WebhookAttempt.objects.create(delivery=delivery, started_at=at, status_code=200)
+        return name
+
+    event("delivered long ago", 40, "SUCCEEDED", "SUCCEEDED")
+    event("delivered lately", 20, "SUCCEEDED", "SUCCEEDED")
+    event("dead, still replayable", 40, "SUCCEEDED", "DEAD")
+    event("waiting behind a paused endpoint", 50, "RETRYING", "SUCCEEDED")
+    event("dead for ever", 70, "DEAD", "SUCCEEDED")
+
+    call_command("purge_webhook_events", "--older-than", "30", "--batch-size", "1")
+    assert "deleted 2 webhook events in 2 batches" in capsys.readouterr().out
+    kept = {e.payload["data"]["name"] for e in WebhookEvent.objects.all()}
+    assert kept == {"delivered lately", "dead, still replayable", "waiting behind a paused endpoint"}
+    assert WebhookDelivery.objects.count() == 6 and WebhookAttempt.objects.count() == 6
