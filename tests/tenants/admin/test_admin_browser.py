@@ -83,11 +83,11 @@ def long_tenant() -> Tenant:
             event_types=[events.MESSAGE_RECEIVED, events.MESSAGE_ACK],
         )
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        paused_at=timezone.now(), paused_reason=LONG_ERROR, failing_since=timezone.now()
+        paused_at=timezone.now(), paused_reason=LONG_ERROR[:300], failing_since=timezone.now()
     )
     webhook_emit(tenant_id=tenant.id, event_type=events.MESSAGE_RECEIVED, data={"text": LONG_TEXT})
     WebhookDelivery.objects.filter(endpoint=endpoint).update(
-        state="RETRYING", attempts=3, last_error=LONG_ERROR
+        state="RETRYING", attempts=3, last_error=LONG_ERROR[:500]
     )
     return tenant
 
