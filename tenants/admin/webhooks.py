@@ -51,9 +51,11 @@ def _deliveries_url(**filters: object) -> str:
 class WebhookEndpointForm(forms.ModelForm):
     """The portal's fields; the URL is checked by the same rule as there, when saved."""
 
-    url = forms.CharField(label="URL", max_length=2000)
+    url = forms.CharField(label="URL", max_length=2000, widget=forms.TextInput(attrs={"size": 80}))
     event_types = forms.MultipleChoiceField(
-        label="Events", choices=list(events.EVENT_TYPES.items()), widget=forms.CheckboxSelectMultiple
+        label="Events",
+        choices=[(name, f"{name}: {words}") for name, words in events.EVENT_TYPES.items()],
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
@@ -211,6 +213,7 @@ class WebhookEndpointAdmin(TenantColumn, admin.ModelAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
+    classes = ["webhook-attempts"]
     fields = readonly_fields = ("started", "status_code", "latency_ms", "response_excerpt", "error")
     ordering = ["started_at", "id"]
     extra = 0
@@ -283,7 +286,8 @@ class WebhookDeliveryAdmin(TenantColumn, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_active and request.user.is_staff  # for the replay action; fields are read-only
+        # The list's Replay action needs it; one delivery's page is for reading only.
+        return obj is None and request.user.is_active and request.user.is_staff
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # never dropped: replayed, or purged by retention
