@@ -173,7 +173,7 @@ SIGNATURE_HEADERS = [
         "in": "header",
         "required": True,
         "schema": {"type": "string"},
-        "description": "`v1,` and the base64 HMAC-SHA256; two, space-separated, while a rotated-out secret also signs",
+        "description": "`v1,` and the base64 HMAC-SHA256; two, space-separated, while an old secret signs",
         "example": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
     },
 ]
