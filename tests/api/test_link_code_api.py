@@ -7,29 +7,14 @@ from django.test import Client
 from django.utils import timezone
 
 from tenants import services
-from tenants.api_keys import api_key_create
 from tenants.models import WhatsAppSession
-from tests.helpers.api import as_user
+from tests.helpers.api import as_user, bearer
 
 URL = "/api/portal/tenant/current/link-code"
 
 
-def bearer(plain: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-
 def session_of(tenant) -> WhatsAppSession:
     return WhatsAppSession.objects.get(tenant=tenant)
-
-
-@pytest.fixture
-def send_key(tenant, tenant_user) -> str:
-    return api_key_create(tenant=tenant, name="shop website", scope="SEND", created_by=tenant_user)[1]
-
-
-@pytest.fixture
-def read_key(tenant, tenant_user) -> str:
-    return api_key_create(tenant=tenant, name="reports", scope="READ", created_by=tenant_user)[1]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import pytest
 
-from tenants.api_keys import api_key_create
 from tenants.models import Tenant, WorkerEvent
 from tests.helpers.api import as_user
 from workers.models import OutboundMessage
@@ -14,11 +13,6 @@ BASE = "/api/portal/tenant/current"
 @pytest.fixture(autouse=True)
 def no_supervisord(settings, tmp_path):
     settings.WORKER_HOSTS = [f"unix://{tmp_path}/none.sock#{tmp_path}/conf.d"]
-
-
-@pytest.fixture
-def send_key(tenant, tenant_user) -> str:
-    return api_key_create(tenant=tenant, name="shop", scope="SEND", created_by=tenant_user)[1]
 
 
 def patch_status(client, tenant: Tenant, **body: object):

@@ -4,26 +4,13 @@ import re
 
 import pytest
 
-from tenants.api_keys import api_key_create, api_key_revoke
+from tenants.api_keys import api_key_revoke
 from tenants.models import TenantApiKey
+from tests.helpers.api import bearer
 from workers.models import OutboundMessage
 from workers.services import outbound_enqueue
 
 BASE = "/api/portal/tenant/current"
-
-
-def bearer(plain: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-
-@pytest.fixture
-def send_key(tenant, tenant_user):
-    return api_key_create(tenant=tenant, name="shop website", scope="SEND", created_by=tenant_user)[1]
-
-
-@pytest.fixture
-def read_key(tenant, tenant_user):
-    return api_key_create(tenant=tenant, name="reports", scope="READ", created_by=tenant_user)[1]
 
 
 def test_a_key_is_stored_only_as_a_hash(tenant, send_key):

@@ -12,31 +12,12 @@ from tenants.models import WebhookDelivery, WebhookEndpoint
 from tenants.webhooks import events
 from tenants.webhooks.outbox import webhook_emit
 from tenants.webhooks.services import endpoint_create, signing_secrets
+from tests.helpers.api import bearer
 from tests.helpers.receiver import Reply, WebhookReceiver
 from workers.webhooks import dispatcher
 
 BASE = "/api/portal/webhooks"
 State = WebhookDelivery.State
-
-
-def bearer(plain: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-
-@pytest.fixture
-def local_urls(settings) -> None:
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
-    settings.WEBHOOK_REQUIRE_HTTPS = False
-
-
-@pytest.fixture
-def send_key(tenant, tenant_user) -> str:
-    return api_key_create(tenant=tenant, name="order bot", scope="SEND", created_by=tenant_user)[1]
-
-
-@pytest.fixture
-def read_key(tenant, tenant_user) -> str:
-    return api_key_create(tenant=tenant, name="reports", scope="READ", created_by=tenant_user)[1]
 
 
 @pytest.fixture
@@ -45,13 +26,8 @@ def other_key(other_tenant, other_user) -> str:
 
 
 @pytest.fixture
-def endpoint(tenant, local_urls) -> WebhookEndpoint:
-    return endpoint_create(
-        tenant=tenant,
-        url="http://127.0.0.1:9/acme",
-        event_types=[events.MESSAGE_RECEIVED],
-        description="acme",
-    )
+def endpoint(acme_endpoint) -> WebhookEndpoint:
+    return acme_endpoint
 
 
 def emit(endpoint: WebhookEndpoint, event_type: str = events.MESSAGE_RECEIVED) -> WebhookDelivery:
@@ -210,7 +186,7 @@ def test_a_read_only_key_reads_but_changes_nothing(client, read_key, endpoint, l
     assert [r.status_code for r in attempts] == [403] * 7
     assert attempts[0].json()["detail"] == "This API key is read-only."
     endpoint_now = WebhookEndpoint.objects.get()
-    assert (endpoint_now.description, endpoint_now.secret) == ("acme", endpoint.secret)
+    assert (endpoint_now.description, endpoint_now.secret) == ("acme bot", endpoint.secret)
     assert WebhookDelivery.objects.get().state == State.DEAD
 
 
@@ -343,7 +319,7 @@ def test_another_tenants_endpoint_or_delivery_is_not_found_and_untouched(
     )
     assert response.status_code == 404
     endpoint_now = WebhookEndpoint.objects.get(pk=endpoint.pk)
-    assert (endpoint_now.description, endpoint_now.secret) == ("acme", endpoint.secret)
+    assert (endpoint_now.description, endpoint_now.secret) == ("acme bot", endpoint.secret)
     assert endpoint_now.previous_secret == ""
     assert list(WebhookDelivery.objects.values_list("id", "state")) == [(delivery.id, "DEAD")]
 

@@ -12,7 +12,7 @@ from selenium import webdriver
 from tenants import services
 from tenants.models import Tenant, User
 from tests.helpers.browser import browser_session, plain_http_live_server
-from tests.webhooks.conftest import endpoint, local_urls, receiver  # noqa: F401
+from tests.webhooks.conftest import acme_endpoint, endpoint, local_urls, receiver  # noqa: F401
 from tests.workers.conftest import (  # noqa: F401
     simulator,
     start_simulator,

@@ -408,16 +408,6 @@ def test_it_keeps_the_filter_on_the_older_link(owner, endpoint):
 
 
 @pytest.fixture
-def acme_endpoint(tenant, local_urls) -> WebhookEndpoint:
-    return endpoint_create(
-        tenant=tenant,
-        url="http://127.0.0.1:9/acme",
-        description="acme bot",
-        event_types=[events.MESSAGE_RECEIVED],
-    )
-
-
-@pytest.fixture
 def acme_delivery(acme_endpoint) -> WebhookDelivery:
     delivery = emit(acme_endpoint, text="acme's secret order")
     set_state(delivery, State.DEAD)

@@ -25,3 +25,14 @@ def receiver(local_urls) -> WebhookReceiver:
 @pytest.fixture
 def endpoint(tenant, receiver) -> WebhookEndpoint:
     return endpoint_create(tenant=tenant, url=receiver.url, event_types=list(events.EVENT_TYPES))
+
+
+@pytest.fixture
+def acme_endpoint(tenant, local_urls) -> WebhookEndpoint:
+    """The tenant's endpoint for ``message.received``, at a port nothing listens on."""
+    return endpoint_create(
+        tenant=tenant,
+        url="http://127.0.0.1:9/acme",
+        description="acme bot",
+        event_types=[events.MESSAGE_RECEIVED],
+    )

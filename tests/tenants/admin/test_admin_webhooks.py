@@ -18,25 +18,14 @@ DELIVERIES = reverse("admin:tenants_webhookdelivery_changelist")
 
 
 @pytest.fixture
-def local_urls(settings) -> None:
-    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
-    settings.WEBHOOK_REQUIRE_HTTPS = False
-
-
-@pytest.fixture
 def staff(client, staff_user):
     client.force_login(staff_user)
     return client
 
 
 @pytest.fixture
-def endpoint(tenant, local_urls) -> WebhookEndpoint:
-    return endpoint_create(
-        tenant=tenant,
-        url="http://127.0.0.1:9/acme",
-        event_types=[events.MESSAGE_RECEIVED],
-        description="acme bot",
-    )
+def endpoint(acme_endpoint) -> WebhookEndpoint:
+    return acme_endpoint
 
 
 def emit(endpoint: WebhookEndpoint, text: str = "hi") -> WebhookDelivery:
