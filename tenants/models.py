@@ -541,7 +541,13 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["state", "next_attempt_at"], name="webhookdelivery_due"),
+            # The claim walks the waiting deliveries oldest first and stops at a batch: only
+            # the waiting ones are indexed, so the walk never crosses the delivered ones.
+            models.Index(
+                fields=["id"],
+                condition=Q(state__in=["PENDING", "RETRYING"]),
+                name="webhookdelivery_waiting_id",
+            ),
             # "Is an earlier delivery of this key still waiting?", asked by every claim: only the
             # waiting ones are indexed, so the answer does not slow as delivered ones pile up.
             models.Index(
