@@ -555,6 +555,9 @@ def clock_words(at: datetime, now: datetime) -> str:
 def delivery_state_words(delivery: WebhookDelivery, now: datetime) -> ToneWords:
     """``Waiting``, ``Failed, retrying at 14:05``, ``Delivered`` or ``Gave up``."""
     tone = DELIVERY_TONES.get(delivery.state, "off")
+    if getattr(delivery, "behind_earlier", False):
+        # The claim's order rule: nothing is stuck, it goes once the earlier one has.
+        return ToneWords("Waiting for an earlier event of its chat", tone)
     if delivery.state == Delivery.RETRYING:
         at = clock_words(timezone.localtime(delivery.next_attempt_at), timezone.localtime(now))
         return ToneWords(f"Failed, retrying at {at}", tone)

@@ -89,6 +89,12 @@ class WebhookDeliveryOut(serializers.ModelSerializer):
     next_attempt_at = serializers.SerializerMethodField(
         help_text="when it is tried next; null unless waiting"
     )
+    behind_earlier = serializers.BooleanField(
+        read_only=True,
+        default=False,
+        help_text="waiting for an earlier event of its chat (or of the session) to this endpoint: "
+        "events of one chat arrive in order",
+    )
 
     class Meta:
         model = WebhookDelivery
@@ -100,6 +106,7 @@ class WebhookDeliveryOut(serializers.ModelSerializer):
             "state",
             "attempt_count",
             "next_attempt_at",
+            "behind_earlier",
             "last_status_code",
             "last_error",
             "created_at",

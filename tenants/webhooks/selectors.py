@@ -5,15 +5,37 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import BadRequest
-from django.db.models import Min, Prefetch, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from tenants.models import Tenant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.webhooks import events
 
+WAITING = (WebhookDelivery.State.PENDING, WebhookDelivery.State.RETRYING)
 DELIVERY_PAGE_SIZE = 50
 MAX_DELIVERY_PAGE_SIZE = 200
 MAX_ID = 2**63 - 1  # a BigAutoField's largest; a bigger number names no delivery
+
+
+def behind_an_earlier_one() -> Q:
+    """The ordering rule: a delivery with an order key waits while an earlier one of its key
+    (to the same endpoint) is still waiting. The claim skips these; the pages say so."""
+    earlier_waiting = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        order_key=OuterRef("order_key"),
+        id__lt=OuterRef("id"),
+        state__in=WAITING,
+    )
+    return ~Q(order_key="") & Q(Exists(earlier_waiting))
+
+
+def _with_queue_place(rows: QuerySet[WebhookDelivery]) -> QuerySet[WebhookDelivery]:
+    """Each row's ``behind_earlier``: true while it waits for an earlier one of its chat."""
+    return rows.annotate(
+        behind_earlier=ExpressionWrapper(
+            Q(state__in=WAITING) & behind_an_earlier_one(), output_field=BooleanField()
+        )
+    )
 
 
 def endpoints_of(*, tenant: Tenant) -> list[WebhookEndpoint]:
@@ -38,7 +60,7 @@ def delivery_of(*, tenant: Tenant, delivery_id: object) -> WebhookDelivery | Non
     if not 0 < number <= MAX_ID:
         return None
     return (
-        WebhookDelivery.objects.filter(tenant=tenant, pk=number)
+        _with_queue_place(WebhookDelivery.objects.filter(tenant=tenant, pk=number))
         .select_related("event", "endpoint")
         .prefetch_related(
             Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("started_at", "id"))
@@ -115,7 +137,7 @@ def delivery_page(
         rows = rows.filter(endpoint=endpoint)
     if before is not None:
         rows = rows.filter(id__lt=before)
-    found = list(rows.select_related("endpoint").order_by("-id")[: limit + 1])
+    found = list(_with_queue_place(rows).select_related("endpoint").order_by("-id")[: limit + 1])
     more = len(found) > limit
     found = found[:limit]
     return DeliveryPage(deliveries=found, next_cursor=str(found[-1].pk) if more and found else None)

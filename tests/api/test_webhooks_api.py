@@ -352,3 +352,24 @@ def test_a_signed_in_user_uses_it_and_a_post_without_the_csrf_token_is_refused(t
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert WebhookEndpoint.objects.get().secret == endpoint.secret
+
+
+def test_a_delivery_waiting_behind_an_earlier_one_of_its_chat_says_so(client, read_key, endpoint, tenant):
+    def in_chat(text: str) -> WebhookDelivery:
+        event = webhook_emit(
+            tenant_id=tenant.id, event_type=events.MESSAGE_RECEIVED, data={"text": text}, order_key="chat:1"
+        )
+        return WebhookDelivery.objects.get(event=event)
+
+    first, second = in_chat("first"), in_chat("second")
+    other_chat = emit(endpoint)
+    set_state(first, State.RETRYING)
+
+    def behind() -> dict[int, bool]:
+        rows = client.get(f"{BASE}/deliveries", **bearer(read_key)).json()["results"]
+        return {row["id"]: row["behind_earlier"] for row in rows}
+
+    assert behind() == {first.id: False, second.id: True, other_chat.id: False}
+    assert client.get(f"{BASE}/deliveries/{second.id}", **bearer(read_key)).json()["behind_earlier"] is True
+    set_state(first, State.SUCCEEDED)
+    assert behind()[second.id] is False

@@ -520,3 +520,19 @@ def test_it_shows_the_suspension_banner_on_the_webhooks_pages(owner, tenant, end
     services.tenant_set_status(tenant=tenant, status="SUSPENDED", reason="suspended by staff@x.test")
     for url in (LIST, DELIVERIES, page_of(endpoint)):
         assert "data-suspended" in owner.get(url).content.decode()
+
+
+def test_a_delivery_waiting_for_an_earlier_one_of_its_chat_says_so(owner, endpoint, tenant):
+    def in_chat(text: str) -> WebhookDelivery:
+        event = webhook_emit(
+            tenant_id=tenant.id, event_type=events.MESSAGE_RECEIVED, data={"text": text}, order_key="chat:1"
+        )
+        return WebhookDelivery.objects.get(event=event, endpoint=endpoint)
+
+    first, second = in_chat("first"), in_chat("second")
+    set_state(first, State.RETRYING, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    words = "Waiting for an earlier event of its chat"
+    assert owner.get(DELIVERIES).content.decode().count(words) == 1
+    assert words in owner.get(reverse("portal:webhook_delivery", args=[second.pk])).content.decode()
+    set_state(first, State.SUCCEEDED)
+    assert words not in owner.get(DELIVERIES).content.decode()
