@@ -11,6 +11,7 @@ from django.utils import timezone
 from tenants.models import Tenant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.webhooks import events
 
+# Not delivered yet and not given up: still to be attempted.
 WAITING = (WebhookDelivery.State.PENDING, WebhookDelivery.State.RETRYING)
 DELIVERY_PAGE_SIZE = 50
 MAX_DELIVERY_PAGE_SIZE = 200
@@ -154,9 +155,7 @@ def undelivered_backlog(*, now: datetime | None = None) -> list[Backlog]:
     """Per endpoint with anything waiting: the age of its oldest undelivered event (/metrics)."""
     now = now or timezone.now()
     rows = (
-        WebhookDelivery.objects.filter(
-            state__in=[WebhookDelivery.State.PENDING, WebhookDelivery.State.RETRYING]
-        )
+        WebhookDelivery.objects.filter(state__in=WAITING)
         .values("tenant_id", "endpoint_id")
         .annotate(oldest=Min("created_at"))
     )

@@ -27,12 +27,11 @@ from tenants.models import (
 from tenants.webhooks import events
 from tenants.webhooks.outbox import webhook_emit
 from tenants.webhooks.safe_url import UnsafeUrl, resolve
-from tenants.webhooks.selectors import behind_an_earlier_one
+from tenants.webhooks.selectors import WAITING, behind_an_earlier_one
 
 logger = logging.getLogger(__name__)
 
 State = WebhookDelivery.State
-WAITING = (State.PENDING, State.RETRYING)
 # How long a rotated-out secret still signs, so the receiver can change over without a gap.
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
 # 4xx answers that mean "later", not "never" (Standard Webhooks, RFC 9110).
