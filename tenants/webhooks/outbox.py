@@ -17,10 +17,37 @@ from tenants.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, Worke
 from tenants.webhooks import events
 
 
-def _subscribed(tenant_id: uuid.UUID, event_type: str) -> list[WebhookEndpoint]:
-    """The tenant's enabled endpoints that asked for this type (a paused one still queues)."""
-    endpoints = WebhookEndpoint.objects.filter(tenant_id=tenant_id, enabled=True).only("id", "event_types")
-    return [endpoint for endpoint in endpoints if event_type in endpoint.event_types]
+def _subscribed(tenant_ids: Iterable[uuid.UUID], event_type: str) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Per tenant, its enabled endpoints that asked for this type (a paused one still queues)."""
+    endpoints = WebhookEndpoint.objects.filter(tenant_id__in=tenant_ids, enabled=True).only(
+        "id", "tenant_id", "event_types"
+    )
+    subscribed: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for endpoint in endpoints:
+        if event_type in endpoint.event_types:
+            subscribed.setdefault(endpoint.tenant_id, []).append(endpoint.id)
+    return subscribed
+
+
+def _deliveries(
+    written: Iterable[WebhookEvent],
+    endpoint_ids: dict[uuid.UUID, list[uuid.UUID]],
+    order_key: str,
+    at: datetime,
+) -> list[WebhookDelivery]:
+    """One delivery of each event to each of its tenant's endpoints, due at once."""
+    return [
+        WebhookDelivery(
+            tenant_id=event.tenant_id,
+            endpoint_id=endpoint_id,
+            event=event,
+            event_type=event.type,
+            order_key=order_key,
+            next_attempt_at=at,
+        )
+        for event in written
+        for endpoint_id in endpoint_ids[event.tenant_id]
+    ]
 
 
 def body(*, event_type: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -41,25 +68,18 @@ def webhook_emit(
     ``order_key``: deliveries sharing it reach an endpoint in the order they were written.
     ``endpoints``: these only, subscribed or not (a test event).
     """
-    targets = list(endpoints) if endpoints is not None else _subscribed(tenant_id, event_type)
-    if not targets:
+    if endpoints is not None:
+        targets = {tenant_id: [endpoint.id for endpoint in endpoints]}
+    else:
+        targets = _subscribed([tenant_id], event_type)
+    if not targets.get(tenant_id):
         return None
     at = at or timezone.now()
     with transaction.atomic():
         event = WebhookEvent.objects.create(
             tenant_id=tenant_id, type=event_type, payload=body(event_type=event_type, data=data, at=at)
         )
-        WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(
-                tenant_id=tenant_id,
-                endpoint_id=endpoint.id,
-                event=event,
-                event_type=event_type,
-                order_key=order_key,
-                next_attempt_at=at,
-            )
-            for endpoint in targets
-        )
+        WebhookDelivery.objects.bulk_create(_deliveries([event], targets, order_key, at))
     return event
 
 
@@ -72,13 +92,7 @@ def webhook_emit_bulk(
     """
     if not data_by_tenant:
         return 0
-    targets: dict[uuid.UUID, list[uuid.UUID]] = {}
-    endpoints = WebhookEndpoint.objects.filter(tenant_id__in=data_by_tenant, enabled=True).only(
-        "id", "tenant_id", "event_types"
-    )
-    for endpoint in endpoints:
-        if event_type in endpoint.event_types:
-            targets.setdefault(endpoint.tenant_id, []).append(endpoint.id)
+    targets = _subscribed(data_by_tenant, event_type)
     if not targets:
         return 0
     with transaction.atomic():
@@ -91,18 +105,7 @@ def webhook_emit_bulk(
             )
             for tenant_id in targets
         )
-        WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(
-                tenant_id=event.tenant_id,
-                endpoint_id=endpoint_id,
-                event=event,
-                event_type=event_type,
-                order_key=order_key,
-                next_attempt_at=at,
-            )
-            for event in written
-            for endpoint_id in targets[event.tenant_id]
-        )
+        WebhookDelivery.objects.bulk_create(_deliveries(written, targets, order_key, at))
     return len(written)
 
 
