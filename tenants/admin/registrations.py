@@ -83,6 +83,10 @@ BADGE_COLOURS = {
     "HELD": "warn",
     "BLOCKED": "bad",
     "UPDATE_NEEDED": "bad",
+    # Webhook deliveries (PENDING above): retrying, delivered, given up.
+    "RETRYING": "warn",
+    "SUCCEEDED": "ok",
+    "DEAD": "bad",
 }
 
 
