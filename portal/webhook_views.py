@@ -46,14 +46,14 @@ def _page(
     return response
 
 
-def _endpoint_or_404(tenant: Tenant, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+def endpoint_or_404(tenant: Tenant, endpoint_id: uuid.UUID) -> WebhookEndpoint:
     endpoint = selectors.endpoint_of(tenant=tenant, endpoint_id=endpoint_id)
     if endpoint is None:
         raise Http404("No such webhook endpoint.")
     return endpoint
 
 
-def _delivery_or_404(tenant: Tenant, delivery_id: int) -> WebhookDelivery:
+def delivery_or_404(tenant: Tenant, delivery_id: int) -> WebhookDelivery:
     delivery = selectors.delivery_of(tenant=tenant, delivery_id=delivery_id)
     if delivery is None:
         raise Http404("No such delivery.")
@@ -195,7 +195,7 @@ def _endpoint_page(
 @require_http_methods(["GET", "POST"])
 def webhook_endpoint(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID) -> HttpResponse:
     """The endpoint's page; a POST saves its edit form."""
-    endpoint = _endpoint_or_404(tenant, endpoint_id)
+    endpoint = endpoint_or_404(tenant, endpoint_id)
     if request.method != "POST":
         return _endpoint_page(request, tenant, endpoint)
     form = WebhookEndpointForm(request.POST)
@@ -204,7 +204,7 @@ def webhook_endpoint(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUI
             services.endpoint_update(endpoint=endpoint, **_endpoint_fields(form))
         except ValidationError as exc:
             _show_errors(form, exc)
-            endpoint = _endpoint_or_404(tenant, endpoint_id)  # as saved, not as tried
+            endpoint = endpoint_or_404(tenant, endpoint_id)  # as saved, not as tried
         else:
             messages.success(request, f"Endpoint “{endpoint}” saved.")
             return redirect("portal:webhook", endpoint.id)
@@ -214,7 +214,7 @@ def webhook_endpoint(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUI
 @tenant_required
 @require_POST
 def webhook_set_enabled(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID) -> HttpResponse:
-    endpoint = _endpoint_or_404(tenant, endpoint_id)
+    endpoint = endpoint_or_404(tenant, endpoint_id)
     # The button says which way: two clicks (or two tabs) can't flip it back by accident.
     wanted = request.POST.get("enabled")
     if wanted not in ("0", "1"):
@@ -234,7 +234,7 @@ def webhook_set_enabled(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.
 @tenant_required
 @require_http_methods(["GET", "POST"])
 def webhook_rotate(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID) -> HttpResponse:
-    endpoint = _endpoint_or_404(tenant, endpoint_id)
+    endpoint = endpoint_or_404(tenant, endpoint_id)
     if request.method != "POST":
         return _page(request, "webhook_rotate.html", tenant=tenant, context={"endpoint": endpoint})
     services.endpoint_rotate_secret(endpoint=endpoint)
@@ -251,7 +251,7 @@ def webhook_rotate(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID)
 @tenant_required
 @require_http_methods(["GET", "POST"])
 def webhook_delete(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID) -> HttpResponse:
-    endpoint = _endpoint_or_404(tenant, endpoint_id)
+    endpoint = endpoint_or_404(tenant, endpoint_id)
     if request.method != "POST":
         return _page(request, "webhook_delete.html", tenant=tenant, context={"endpoint": endpoint})
     name = str(endpoint)
@@ -263,7 +263,7 @@ def webhook_delete(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID)
 @tenant_required
 @require_POST
 def webhook_send_test(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID) -> HttpResponse:
-    endpoint = _endpoint_or_404(tenant, endpoint_id)
+    endpoint = endpoint_or_404(tenant, endpoint_id)
     services.endpoint_send_test(endpoint=endpoint)
     if endpoint.sending:
         messages.success(request, "A test event is queued: it shows in the deliveries below.")
@@ -275,7 +275,7 @@ def webhook_send_test(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UU
 @tenant_required
 @require_POST
 def webhook_replay_failed(request: HttpRequest, tenant: Tenant, endpoint_id: uuid.UUID) -> HttpResponse:
-    endpoint = _endpoint_or_404(tenant, endpoint_id)
+    endpoint = endpoint_or_404(tenant, endpoint_id)
     form = ReplaySinceForm(request.POST)
     if not form.is_valid():
         return _endpoint_page(request, tenant, endpoint, replay_form=form, status=400)
@@ -331,7 +331,7 @@ def webhook_deliveries_replay_failed(request: HttpRequest, tenant: Tenant) -> Ht
 @tenant_required
 @require_GET
 def webhook_delivery(request: HttpRequest, tenant: Tenant, delivery_id: int) -> HttpResponse:
-    delivery = _delivery_or_404(tenant, delivery_id)
+    delivery = delivery_or_404(tenant, delivery_id)
     context = {
         "delivery": delivery,
         "state": wording.delivery_state_words(delivery, timezone.now()),
@@ -345,7 +345,7 @@ def webhook_delivery(request: HttpRequest, tenant: Tenant, delivery_id: int) -> 
 @tenant_required
 @require_POST
 def webhook_delivery_replay(request: HttpRequest, tenant: Tenant, delivery_id: int) -> HttpResponse:
-    delivery = _delivery_or_404(tenant, delivery_id)
+    delivery = delivery_or_404(tenant, delivery_id)
     services.delivery_replay(delivery=delivery)
     messages.success(request, "Queued again, with the same webhook-id: it goes out in a few seconds.")
     return redirect("portal:webhook_delivery", delivery.pk)

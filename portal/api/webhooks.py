@@ -6,6 +6,8 @@ up among the calling tenant's own rows: another tenant's is "not found", the sam
 The signing secret is in the answers to create and rotate-secret only, as Stripe does it.
 """
 
+import uuid
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -14,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal.api.views import ERRORS, PortalAPIView
-from tenants.models import Tenant, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from portal.webhook_views import delivery_or_404, endpoint_or_404
+from tenants.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.webhooks import events, selectors, services
 
 # --- What goes in and out ------------------------------------------------------------------
@@ -148,20 +151,6 @@ READ_ONLY = OpenApiResponse(
 # --- Views ---------------------------------------------------------------------------------
 
 
-def _endpoint_or_404(tenant: Tenant, endpoint_id: object) -> WebhookEndpoint:
-    endpoint = selectors.endpoint_of(tenant=tenant, endpoint_id=endpoint_id)
-    if endpoint is None:
-        raise exceptions.NotFound("No such webhook endpoint.")
-    return endpoint
-
-
-def _delivery_or_404(tenant: Tenant, delivery_id: object) -> WebhookDelivery:
-    delivery = selectors.delivery_of(tenant=tenant, delivery_id=delivery_id)
-    if delivery is None:
-        raise exceptions.NotFound("No such delivery.")
-    return delivery
-
-
 def _field_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
     """A service's {field: message} as DRF's 400 body, the same shape as the serializer's own."""
     if hasattr(exc, "error_dict"):
@@ -204,8 +193,8 @@ class WebhookEndpointView(PortalAPIView):
     @extend_schema(
         summary="A webhook endpoint", responses={200: WebhookEndpointOut, 404: NOT_FOUND, **ERRORS}
     )
-    def get(self, request: Request, endpoint_id: str) -> Response:
-        return Response(WebhookEndpointOut(_endpoint_or_404(self.tenant(request), endpoint_id)).data)
+    def get(self, request: Request, endpoint_id: uuid.UUID) -> Response:
+        return Response(WebhookEndpointOut(endpoint_or_404(self.tenant(request), endpoint_id)).data)
 
     @extend_schema(
         summary="Change an endpoint: its URL, description, events, or enabled",
@@ -219,8 +208,8 @@ class WebhookEndpointView(PortalAPIView):
             403: READ_ONLY,
         },
     )
-    def patch(self, request: Request, endpoint_id: str) -> Response:
-        endpoint = _endpoint_or_404(self.tenant(request), endpoint_id)
+    def patch(self, request: Request, endpoint_id: uuid.UUID) -> Response:
+        endpoint = endpoint_or_404(self.tenant(request), endpoint_id)
         data = WebhookEndpointIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         try:
@@ -233,8 +222,8 @@ class WebhookEndpointView(PortalAPIView):
         summary="Delete an endpoint and its deliveries",
         responses={204: None, 404: NOT_FOUND, **ERRORS, 403: READ_ONLY},
     )
-    def delete(self, request: Request, endpoint_id: str) -> Response:
-        services.endpoint_delete(endpoint=_endpoint_or_404(self.tenant(request), endpoint_id))
+    def delete(self, request: Request, endpoint_id: uuid.UUID) -> Response:
+        services.endpoint_delete(endpoint=endpoint_or_404(self.tenant(request), endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -244,9 +233,9 @@ class WebhookRotateSecretView(PortalAPIView):
         request=None,
         responses={200: WebhookEndpointWithSecretOut, 404: NOT_FOUND, **ERRORS, 403: READ_ONLY},
     )
-    def post(self, request: Request, endpoint_id: str) -> Response:
+    def post(self, request: Request, endpoint_id: uuid.UUID) -> Response:
         endpoint = services.endpoint_rotate_secret(
-            endpoint=_endpoint_or_404(self.tenant(request), endpoint_id)
+            endpoint=endpoint_or_404(self.tenant(request), endpoint_id)
         )
         return Response(WebhookEndpointWithSecretOut(endpoint).data)
 
@@ -259,8 +248,8 @@ class WebhookSendTestView(PortalAPIView):
         request=None,
         responses={202: WebhookDeliveryOut, 404: NOT_FOUND, **ERRORS, 403: READ_ONLY},
     )
-    def post(self, request: Request, endpoint_id: str) -> Response:
-        delivery = services.endpoint_send_test(endpoint=_endpoint_or_404(self.tenant(request), endpoint_id))
+    def post(self, request: Request, endpoint_id: uuid.UUID) -> Response:
+        delivery = services.endpoint_send_test(endpoint=endpoint_or_404(self.tenant(request), endpoint_id))
         return Response(WebhookDeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -309,7 +298,7 @@ class WebhookDeliveryView(PortalAPIView):
         responses={200: WebhookDeliveryDetailOut, 404: NOT_FOUND, **ERRORS},
     )
     def get(self, request: Request, delivery_id: int) -> Response:
-        return Response(WebhookDeliveryDetailOut(_delivery_or_404(self.tenant(request), delivery_id)).data)
+        return Response(WebhookDeliveryDetailOut(delivery_or_404(self.tenant(request), delivery_id)).data)
 
 
 class WebhookDeliveryReplayView(PortalAPIView):
@@ -319,7 +308,7 @@ class WebhookDeliveryReplayView(PortalAPIView):
         responses={202: WebhookDeliveryOut, 404: NOT_FOUND, **ERRORS, 403: READ_ONLY},
     )
     def post(self, request: Request, delivery_id: int) -> Response:
-        delivery = _delivery_or_404(self.tenant(request), delivery_id)
+        delivery = delivery_or_404(self.tenant(request), delivery_id)
         services.delivery_replay(delivery=delivery)
         return Response(WebhookDeliveryOut(delivery).data, status=status.HTTP_202_ACCEPTED)
 
