@@ -60,11 +60,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise BadPageRequest("before: not a cursor this API gave out (use next_cursor from a page)") from None
 
 
-def parse_limit(value: str | None) -> int:
+def parse_limit(value: str | None, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
+    """A page's ``limit`` parameter: the default when absent, else a whole number from 1 to maximum."""
     if value in (None, ""):
-        return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise BadPageRequest(f"limit: a whole number from 1 to {MAX_PAGE_SIZE}; got {value[:20]!r}")
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise BadPageRequest(f"limit: a whole number from 1 to {maximum}; got {value[:20]!r}")
     return int(value)
 
 

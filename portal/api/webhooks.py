@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from portal.api.views import ERRORS, PortalAPIView
 from portal.webhook_views import delivery_or_404, endpoint_or_404
 from tenants.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tenants.selectors import parse_limit
 from tenants.webhooks import events, selectors, services
 
 # --- What goes in and out ------------------------------------------------------------------
@@ -281,7 +282,11 @@ class WebhookDeliveriesView(PortalAPIView):
         tenant, params = self.tenant(request), request.query_params
         page = selectors.delivery_page(
             tenant=tenant,
-            limit=selectors.parse_limit(params.get("limit")),
+            limit=parse_limit(
+                params.get("limit"),
+                default=selectors.DELIVERY_PAGE_SIZE,
+                maximum=selectors.MAX_DELIVERY_PAGE_SIZE,
+            ),
             before=selectors.parse_before(params.get("before")),
             state=selectors.parse_state(params.get("state")),
             event_type=selectors.parse_event_type(params.get("event")),

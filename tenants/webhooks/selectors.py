@@ -93,14 +93,6 @@ def parse_event_type(value: str | None) -> str | None:
     return value
 
 
-def parse_limit(value: str | None) -> int:
-    if not value:
-        return DELIVERY_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DELIVERY_PAGE_SIZE:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_DELIVERY_PAGE_SIZE}")
-    return int(value)
-
-
 def parse_endpoint(*, tenant: Tenant, value: str | None) -> WebhookEndpoint | None:
     """The ``endpoint`` filter: one of the tenant's own endpoints (another tenant's is not found)."""
     if not value:
