@@ -340,7 +340,9 @@ def test_another_tenants_lists_and_replays_never_show_or_touch_this_tenants(clie
 
 def test_without_a_key_nothing_is_shown(client, acme):
     for path in ["/endpoints", "/deliveries", f"/endpoints/{acme[0].id}"]:
-        assert client.get(BASE + path).status_code in (401, 403)
+        response = client.get(BASE + path)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_signed_in_user_uses_it_and_a_post_without_the_csrf_token_is_refused(tenant_user, endpoint):
