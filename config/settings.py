@@ -237,6 +237,14 @@ CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver"
 SELENIUM_REMOTE_URL = env.str("SELENIUM_REMOTE_URL", default="")
 SESSIONS_DIR = Path(env.str("SESSIONS_DIR", default=str(BASE_DIR / "sessions"))).resolve()
 
+# --- Media (photos, documents, voice notes of messages; tenants.media) --------------------
+# Kept through Django's storage API: this directory by default. Never served as a public URL:
+# only the authorizing views (portal, API) hand a file out, to its own tenant and staff.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))).resolve()
+# The largest file kept for a tenant (a tenant's own limit, set by staff, overrides it); a
+# larger one is logged with the reason and not kept. WhatsApp itself sends up to 100 MB.
+MEDIA_MAX_BYTES = _positive_int("MEDIA_MAX_BYTES", 16 * 1024 * 1024)
+
 # How many QR codes a login attempt shows before the worker stops and asks for a new start.
 QR_MAX_REFRESHES = _positive_int("QR_MAX_REFRESHES", 6)
 # How long one login QR code is expected to show (WhatsApp rotates them about every 20 s):

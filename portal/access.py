@@ -6,7 +6,8 @@ from functools import wraps
 from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 
 from tenants.access import tenant_for_user
@@ -15,10 +16,10 @@ from tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
-TenantView = Callable[Concatenate[HttpRequest, Tenant, P], HttpResponse]
+TenantView = Callable[Concatenate[HttpRequest, Tenant, P], HttpResponseBase]
 
 
-def tenant_required(view: TenantView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def tenant_required(view: TenantView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """Pass the signed-in user's own tenant to ``view``; anyone else is sent elsewhere.
 
     Anonymous visitors go to the login page, staff to the admin (the portal shows one
@@ -27,7 +28,7 @@ def tenant_required(view: TenantView[P]) -> Callable[Concatenate[HttpRequest, P]
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())

@@ -7,13 +7,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tenants.models import TenantApiKey
 from tenants.throttle import ThrottledLoginMixin
 from tenants.webhooks import events
 from workers.models import ReplyRule
-from workers.services import normalize_number, validate_text
+from workers.services import normalize_number, normalize_recipient, validate_caption, validate_text
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +44,26 @@ class EmailAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
 
 class SendForm(forms.Form):
     to_number = forms.CharField(
-        label="To (phone number)",
+        label="To (phone number or group id)",
         required=False,
         max_length=64,
-        help_text="In international format, like +1 555 123 4567.",
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text="A number in international format, like +1 555 123 4567, or a group's id "
+        "(…@g.us, shown on the Messages page).",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "spellcheck": "false"}),
     )
     # Not required and not stripped here: the service's own checks word the errors.
     text = forms.CharField(
-        label="Message", required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="Message (or the file's caption)",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
+    file = forms.FileField(
+        label="Photo, document or audio (optional)",
+        required=False,
+        help_text="Sent as a photo, a video, an audio or a document by what the file is.",
+    )
+    voice_note = forms.BooleanField(label="Send audio as a voice note", required=False)
     # One token per form shown: pressing Send twice queues the message once.
     token = forms.UUIDField(
         widget=forms.HiddenInput, error_messages={"required": FORM_EXPIRED, "invalid": FORM_EXPIRED}
@@ -65,10 +76,18 @@ class SendForm(forms.Form):
 
     # The same checks the queue applies, so each error shows beside its own field.
     def clean_to_number(self) -> str:
-        return normalize_number(self.cleaned_data["to_number"])
+        return normalize_recipient(self.cleaned_data["to_number"])
 
-    def clean_text(self) -> str:
-        return validate_text(self.cleaned_data["text"])
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "text" in data:
+            try:
+                data["text"] = (
+                    validate_caption(data["text"]) if data.get("file") else validate_text(data["text"])
+                )
+            except ValidationError as exc:
+                self.add_error("text", exc)
+        return data
 
 
 class LinkCodeForm(forms.Form):
@@ -86,7 +105,16 @@ class LinkCodeForm(forms.Form):
 class ReplyRuleForm(forms.ModelForm):
     class Meta:
         model = ReplyRule
-        fields = ["name", "match_type", "pattern", "reply_text", "priority", "enabled"]
+        fields = [
+            "name",
+            "match_type",
+            "pattern",
+            "reply_text",
+            "priority",
+            "enabled",
+            "in_groups",
+            "only_when_mentioned",
+        ]
         labels = {
             "name": "Name (for you)",
             "match_type": "Match",

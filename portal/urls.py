@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from portal import views, webhook_views
+from portal import media_views, views, webhook_views
 from portal.forms import EmailAuthenticationForm
 from tenants.password_reset import TenantPasswordResetForm
 
@@ -79,6 +79,8 @@ urlpatterns = [
     path("start/", views.worker_start, name="worker_start"),
     path("link-code/", views.link_code, name="link_code"),
     path("messages/", views.message_list, name="messages"),
+    path("messages/<uuid:log_id>/file", media_views.message_file, name="message_file"),
+    path("messages/<uuid:log_id>/thumbnail", media_views.message_thumbnail, name="message_thumbnail"),
     path("send/", views.send, name="send"),
     path("rules/", views.rule_list, name="rules"),
     path("rules/new/", views.rule_create, name="rule_create"),

@@ -63,7 +63,7 @@ from workers import orchestration
 from workers import services as worker_services
 from workers.models import OutboundMessage, ReplyRule
 from workers.selectors import outbound_queue
-from workers.services import IdempotencyConflict, outbound_enqueue
+from workers.services import IdempotencyConflict, outbound_enqueue, outbound_media_store
 
 logger = logging.getLogger(__name__)
 
@@ -364,17 +364,26 @@ def _send_page(request: HttpRequest, tenant: Tenant, form: SendForm, status: int
 def send(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method != "POST":
         return _send_page(request, tenant, SendForm())
-    form = SendForm(request.POST)
+    form = SendForm(request.POST, request.FILES)
     if not form.is_valid():
         return _send_page(request, tenant, form, status=400)
     data = form.cleaned_data
     try:
+        upload = data.get("file")
+        media = (
+            outbound_media_store(
+                tenant=tenant, data=upload.read(), file_name=upload.name or "", voice_note=data["voice_note"]
+            )
+            if upload
+            else None
+        )
         message, created = outbound_enqueue(
             tenant=tenant,
             to_number=data["to_number"],
             text=data["text"],
             source=OutboundMessage.Source.PORTAL,
             idempotency_key=f"portal:{data['token']}",
+            media=media,
         )
     except IdempotencyConflict:
         # The same form sent again with other content (Back, edit, Send): offer a new token.
@@ -389,7 +398,9 @@ def send(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         form.add_error(None, exc)
         return _send_page(request, tenant, form, status=400)
     if created:
-        messages.success(request, f"Your message to +{message.to_number} is queued.")
+        to = message.to_number if "@" in message.to_number else f"+{message.to_number}"
+        what = "file" if message.media_kind else "message"
+        messages.success(request, f"Your {what} to {to} is queued.")
     else:
         messages.info(request, "That message was already queued; it will be sent once.")
     return redirect("portal:send")

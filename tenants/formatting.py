@@ -28,3 +28,14 @@ def percent(share: float | None) -> str:
 
 def duration(value: timedelta) -> str:
     return humanize_age(value).removesuffix(" ago")
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"

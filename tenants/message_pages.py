@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from tenants import selectors
 from tenants.models import MessageLog, Tenant
+from tenants.webhooks.events import media_of
 
 
 class MessageLogOut(serializers.ModelSerializer):
@@ -24,11 +25,21 @@ class MessageLogOut(serializers.ModelSerializer):
             "wa_message_id",
             "chat_id",
             "is_group",
+            "group_name",
+            "mentions_me",
             "message_type",
+            "media",
             "ack",
             "ack_at",
             "created_at",
         ]
+
+    media = serializers.SerializerMethodField(
+        help_text="a media message's file: {url, mime_type, size, file_name, note}; null for text"
+    )
+
+    def get_media(self, log: MessageLog) -> dict | None:
+        return media_of(log)
 
 
 class MessagePageOut(serializers.Serializer):

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tenants.formatting import format_size
+
 
 class TimestampedModel(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -38,6 +40,13 @@ class Tenant(TimestampedModel):
 
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    # The largest media file kept for this tenant; empty: the MEDIA_MAX_BYTES setting.
+    media_max_bytes = models.PositiveBigIntegerField(
+        "largest media file (bytes)",
+        null=True,
+        blank=True,
+        help_text="Empty: the platform's MEDIA_MAX_BYTES. A larger file is logged, not kept.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -268,6 +277,19 @@ class MessageLog(models.Model):
     # Outgoing: WhatsApp's latest acknowledgement (see Ack) and when it came.
     ack = models.SmallIntegerField(null=True, blank=True)
     ack_at = models.DateTimeField(null=True, blank=True)
+    # A group's name as WhatsApp showed it when the message came, and whether it mentioned us.
+    group_name = models.CharField(max_length=200, blank=True)
+    mentions_me = models.BooleanField(default=False)
+    # A photo, document, voice note, ... (tenants.media): the stored file under a name of our
+    # own, the type read from its content, the sender's file name (a label, never a path), and
+    # why no file is kept when there is none (too large, could not be downloaded). The text
+    # above is then the caption.
+    media_file = models.FileField(max_length=255, blank=True)
+    media_thumbnail = models.FileField(max_length=255, blank=True)
+    media_mime_type = models.CharField(max_length=100, blank=True)
+    media_size = models.PositiveBigIntegerField(null=True, blank=True)
+    media_file_name = models.CharField(max_length=255, blank=True)
+    media_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -288,6 +310,19 @@ class MessageLog(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} message {self.wa_message_id or self.id}"
 
+    @property
+    def has_media(self) -> bool:
+        """A photo, document, voice note, ... whether or not its file is kept."""
+        return bool(self.media_file or self.media_note or self.media_mime_type)
+
+    @property
+    def media_size_text(self) -> str:
+        return format_size(self.media_size)
+
+    @property
+    def media_is_audio(self) -> bool:
+        return bool(self.media_file) and self.media_mime_type.startswith("audio/")
+
 
 class WorkerEvent(models.Model):
     """One entry of a tenant's timeline: a change of status or state, and why."""
@@ -301,6 +336,7 @@ class WorkerEvent(models.Model):
         ERROR = "ERROR", "Error"
         SETUP_REQUEST = "SETUP_REQUEST", "Setup request decided"
         COMMAND = "COMMAND", "Start/stop requested"
+        GROUP = "GROUP", "Group membership changed"
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import BadRequest
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, When
+from django.core.exceptions import BadRequest, ValidationError
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -155,7 +155,6 @@ class HourCount:
     outgoing: int
 
 
-
 def hour_buckets(
     counts: Iterable[tuple[datetime, str, int]], *, first_hour: datetime, hours: int = CHART_HOURS
 ) -> list[HourCount]:
@@ -175,7 +174,6 @@ def hour_buckets(
             )
         )
     return buckets
-
 
 
 def hourly_messages(now: datetime, tenant: Tenant | None = None) -> list[HourCount]:
@@ -337,3 +335,27 @@ def link_code_status(*, session: WhatsAppSession, now: datetime | None = None) -
     if session.link_code_error:
         return LinkCodeStatus("ended", error=session.link_code_error)
     return LinkCodeStatus("none")
+
+
+def incoming_logged(*, tenant: Tenant, wa_message_id: str) -> bool:
+    """Whether this incoming message is logged already (then its file is not fetched again)."""
+    return MessageLog.objects.filter(
+        tenant=tenant, wa_message_id=wa_message_id, direction=MessageLog.Direction.IN
+    ).exists()
+
+
+def message_of(*, tenant: Tenant, log_id: uuid.UUID | str) -> MessageLog | None:
+    """One of the tenant's own logged messages; another tenant's (or no valid id) is None."""
+    try:
+        return MessageLog.objects.get(tenant=tenant, pk=log_id)
+    except (MessageLog.DoesNotExist, ValueError, ValidationError):
+        return None
+
+
+def media_stored(*, tenant_ids: list | None = None) -> dict[str, tuple[int, int]]:
+    """Each tenant's kept media: {tenant id: (files, bytes)} (for /metrics and the admin)."""
+    rows = MessageLog.objects.exclude(media_file="")
+    if tenant_ids is not None:
+        rows = rows.filter(tenant_id__in=tenant_ids)
+    totals = rows.values("tenant_id").annotate(files=Count("id"), size=Sum("media_size")).order_by()
+    return {str(row["tenant_id"]): (row["files"], row["size"] or 0) for row in totals}

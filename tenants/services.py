@@ -325,6 +325,39 @@ def session_end_link_code(*, session: WhatsAppSession, reason: str) -> None:
     )
 
 
+# group.participant_changed's actions, as the timeline says them.
+GROUP_ACTIONS = {
+    "add": "added to",
+    "join": "joined",
+    "remove": "removed from",
+    "leaver": "left",
+    "promote": "made admin of",
+    "demote": "no longer admin of",
+}
+
+
+def group_membership_record(
+    *, tenant: Tenant, group_id: str, group_name: str, action: str, count: int, includes_me: bool
+) -> WorkerEvent:
+    """A membership change the session saw, on the tenant's timeline: who (this number, or
+    how many people; never their numbers), what, and which group."""
+    verb = GROUP_ACTIONS.get(action, action or "changed in")
+    who = "This number was" if includes_me else f"{count} {'person' if count == 1 else 'people'}"
+    if not includes_me:
+        who += " was" if count == 1 else " were"
+    if action in ("join", "leaver"):
+        who = who.removesuffix(" was").removesuffix(" were")
+    group = f"{group_name} ({group_id})" if group_name else group_id
+    event = WorkerEvent.objects.create(
+        tenant=tenant, kind=Kind.GROUP, new_value=action[:32], reason=f"{who} {verb} the group {group}"[:500]
+    )
+    logger.info(
+        "group membership changed",
+        extra={"tenant_id": str(tenant.id), "action": action, "count": count, "includes_me": includes_me},
+    )
+    return event
+
+
 def session_heartbeat(*, session: WhatsAppSession, at: datetime | None = None) -> None:
     """The cheap liveness write: one UPDATE, no event (the timeline records changes only)."""
     at = at or timezone.now()

@@ -92,6 +92,8 @@ def tenant_files(tenant_id: uuid.UUID) -> list[TenantFile]:
         ),
         TenantFile("screenshots and page sources", Path(settings.LOG_DIR) / str(tenant_id)),
         TenantFile("browser profile", Path(settings.SESSIONS_DIR) / str(tenant_id)),
+        # Where tenants.media keeps its messages' files on the default, local storage.
+        TenantFile("media files", Path(settings.MEDIA_ROOT) / "media" / str(tenant_id)),
         TenantFile("session lock", Path(settings.SESSIONS_DIR) / f"{tenant_id}.lock"),
     ]
     return [entry for entry in candidates if entry.path.exists()]

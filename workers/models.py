@@ -43,6 +43,13 @@ class ReplyRule(models.Model):
     reply_text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
     priority = models.IntegerField(default=100, help_text="Lower numbers are tried first.")
     enabled = models.BooleanField(default=True)
+    # Off by default: a bot added to a group must not answer everyone in it.
+    in_groups = models.BooleanField(
+        "answer in groups", default=False, help_text="Also answer messages in groups the number is in."
+    )
+    only_when_mentioned = models.BooleanField(
+        default=False, help_text="In a group, answer only a message that mentions this number (@)."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,7 +105,7 @@ class OutboundMessage(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="outbound_messages")
     # A phone number (digits), or a WhatsApp id as given: <id>@lid, <id>@g.us.
     to_number = models.CharField(max_length=120)
-    text = models.TextField(max_length=MAX_MESSAGE_LENGTH)
+    text = models.TextField(max_length=MAX_MESSAGE_LENGTH, blank=True)  # may be empty with a file
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
@@ -116,6 +123,15 @@ class OutboundMessage(models.Model):
     # WhatsApp's latest acknowledgement (tenants.models.Ack) and when it came.
     ack = models.SmallIntegerField(null=True, blank=True)
     ack_at = models.DateTimeField(null=True, blank=True)
+    # A photo, document, audio or voice note to send, the text above being its caption. Kept
+    # as tenants.media keeps files; once sent, the file belongs to the sent message's log row
+    # (these are cleared then), so each file has one owner and one purge.
+    media_kind = models.CharField(max_length=10, blank=True)  # image, video, audio, ptt, document
+    media_file = models.FileField(max_length=255, blank=True)
+    media_thumbnail = models.FileField(max_length=255, blank=True)
+    media_mime_type = models.CharField(max_length=100, blank=True)
+    media_size = models.PositiveBigIntegerField(null=True, blank=True)
+    media_file_name = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -133,3 +149,7 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Message to {self.to_number} ({self.get_status_display()})"
+
+    def get_media_kind_label(self) -> str:
+        labels = {"image": "Photo", "video": "Video", "audio": "Audio", "ptt": "Voice note"}
+        return labels.get(self.media_kind, "Document")

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from tenants.media import media_delete
 from tenants.models import MessageLog, WebhookDelivery, WebhookEvent, WorkerEvent
 from workers.models import OutboundMessage
 
@@ -31,8 +32,18 @@ class PurgeResult:
 
 
 def _purge(
-    *, what: str, queryset: models.QuerySet, field: str, days: int, batch_size: int, dry_run: bool
+    *,
+    what: str,
+    queryset: models.QuerySet,
+    field: str,
+    days: int,
+    batch_size: int,
+    dry_run: bool,
+    file_fields: tuple[str, ...] = (),
 ) -> PurgeResult:
+    """Delete rows older than ``days`` a batch at a time; ``file_fields`` name the stored files
+    that go with a row, removed once its batch is committed (a file never outlives its row
+    by more than a moment, and no row is left pointing at a deleted file)."""
     if days < 1:
         raise ValueError("--older-than must be at least 1 day")
     started = time.perf_counter()
@@ -45,10 +56,13 @@ def _purge(
         ids = list(old.order_by(field).values_list("pk", flat=True)[:batch_size])
         if not ids:
             break
+        files: list[str] = []
         with transaction.atomic():
-            deleted += (
-                queryset.model.objects.filter(pk__in=ids).delete()[1].get(queryset.model._meta.label, 0)
-            )
+            rows = queryset.model.objects.filter(pk__in=ids)
+            for names in rows.values_list(*file_fields) if file_fields else ():
+                files.extend(name for name in names if name)
+            deleted += rows.delete()[1].get(queryset.model._meta.label, 0)
+        media_delete(files)
         batches += 1
     took_ms = (time.perf_counter() - started) * 1000
     logger.info(
@@ -72,6 +86,7 @@ def message_logs_purge(*, days: int, batch_size: int = 5000, dry_run: bool = Fal
         days=days,
         batch_size=batch_size,
         dry_run=dry_run,
+        file_fields=("media_file", "media_thumbnail"),
     )
 
 
@@ -97,6 +112,8 @@ def outbound_messages_purge(*, days: int, batch_size: int = 5000, dry_run: bool 
         days=days,
         batch_size=batch_size,
         dry_run=dry_run,
+        # A failed one's file (a sent one's went to its message log row).
+        file_fields=("media_file", "media_thumbnail"),
     )
 
 

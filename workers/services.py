@@ -14,6 +14,8 @@ from django.utils import timezone
 from config.logging import mask_message_id, mask_number
 from tenants.backoff import backoff_delay
 from tenants.counters import counter_increment
+from tenants.formatting import format_size
+from tenants.media import StoredMedia, media_cap, media_store
 from tenants.models import Ack, MessageLog, Tenant
 from tenants.services import message_log_record
 from tenants.webhooks import events as webhook_events
@@ -68,6 +70,53 @@ def normalize_recipient(raw: str) -> str:
     return value
 
 
+def validate_caption(text: str) -> str:
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise ValidationError(f"The caption is {len(text)} characters; the limit is {MAX_MESSAGE_LENGTH}.")
+    return text
+
+
+# What a file is sent as, by its content's type (a voice note only when asked for).
+def media_kind_for(mime_type: str, *, voice_note: bool = False) -> str:
+    major = mime_type.split("/")[0]
+    if major == "audio":
+        return "ptt" if voice_note else "audio"
+    if major in ("image", "video") and mime_type != "image/svg+xml":
+        return major
+    return "document"
+
+
+@dataclass(frozen=True)
+class OutboundMedia:
+    """A file kept for sending (outbound_media_store), ready for outbound_enqueue."""
+
+    stored: StoredMedia
+    kind: str
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "media_kind": self.kind,
+            "media_file": self.stored.file,
+            "media_thumbnail": self.stored.thumbnail,
+            "media_mime_type": self.stored.mime_type,
+            "media_size": self.stored.size,
+            "media_file_name": self.stored.file_name,
+        }
+
+
+def outbound_media_store(
+    *, tenant: Tenant, data: bytes, file_name: str, voice_note: bool = False
+) -> OutboundMedia:
+    """Keep a file a tenant sends (an upload): refused whole if over the tenant's cap."""
+    cap = media_cap(tenant)
+    if not data:
+        raise ValidationError("The file is empty.")
+    if len(data) > cap:
+        raise ValidationError(f"The file is {format_size(len(data))}; the limit is {format_size(cap)}.")
+    stored = media_store(tenant=tenant, data=data, claimed_type="", file_name=file_name)
+    return OutboundMedia(stored, media_kind_for(stored.mime_type, voice_note=voice_note))
+
+
 def validate_text(text: str) -> str:
     if not text or not text.strip():
         raise ValidationError("The message is empty.")
@@ -86,9 +135,25 @@ class InboundResult:
     reply: OutboundMessage | None
 
 
-def reply_rule_match(*, tenant: Tenant, text: str) -> ReplyRule | None:
-    """The first enabled rule the text matches; a rule too slow on this text is skipped."""
+# "@15551234567 what are your hours?": the mention is how a group addresses the bot, not part
+# of the question a rule matches.
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@\d{5,20}\b)+\s*")
+
+
+def reply_rule_match(
+    *, tenant: Tenant, text: str, in_group: bool = False, mentioned: bool = False
+) -> ReplyRule | None:
+    """The first enabled rule the text matches; a rule too slow on this text is skipped.
+
+    In a group only rules that answer in groups apply, and of those a rule that waits to be
+    mentioned only when the message mentions this number.
+    """
     rules = ReplyRule.objects.filter(tenant=tenant, enabled=True).order_by("priority", "created_at")
+    if in_group:
+        rules = rules.filter(in_groups=True)
+        if not mentioned:
+            rules = rules.filter(only_when_mentioned=False)
+        text = _LEADING_MENTIONS.sub("", text)
     for rule in rules:
         try:
             if rule.matches(text):
@@ -119,10 +184,16 @@ class Incoming:
     quoted_wa_message_id: str = ""
     wa_timestamp: datetime | None = None
     received_at: datetime | None = None
+    group_name: str = ""
+    mentions_me: bool = False
+    media: StoredMedia | None = None
 
     @property
     def reply_to(self) -> str:
-        """Where a reply goes: the phone number if known, else the chat as given (a LID)."""
+        """Where a reply goes: to the group in a group; else the phone number if known, else
+        the chat as given (a LID)."""
+        if self.is_group:
+            return self.chat_id
         return self.from_number or self.chat_id
 
 
@@ -131,8 +202,9 @@ def inbound_message_handle(*, tenant: Tenant, message: Incoming) -> InboundResul
     """Log an incoming message once and queue the matching rule's reply, together.
 
     Both happen in one transaction, so a crash can't leave a logged message whose reply was
-    never queued; a message logged before (a restart, a replay) is not handled again. Group
-    messages are logged, not answered: a bot added to a group must not answer everyone.
+    never queued; a message logged before (a restart, a replay) is not handled again. In a
+    group only rules that say so answer (reply_rule_match): a bot added to a group must not
+    answer everyone.
     """
     wa_message_id, text = message.wa_message_id, message.text
     log, created = message_log_record(
@@ -149,14 +221,17 @@ def inbound_message_handle(*, tenant: Tenant, message: Incoming) -> InboundResul
         message_type=message.message_type,
         quoted_wa_message_id=message.quoted_wa_message_id,
         wa_timestamp=message.wa_timestamp,
+        group_name=message.group_name[:200],
+        mentions_me=message.mentions_me,
+        **(message.media.log_fields() if message.media else {}),
     )
     if not created:
         return InboundResult(log=log, created=False, reply=None)
     if tenant_is_suspended(tenant):  # logged, but a suspended tenant's bot says nothing
         return InboundResult(log=log, created=True, reply=None)
-    if message.is_group:
-        return InboundResult(log=log, created=True, reply=None)
-    rule = reply_rule_match(tenant=tenant, text=text)
+    rule = reply_rule_match(
+        tenant=tenant, text=text, in_group=message.is_group, mentioned=message.mentions_me
+    )
     if rule is None:
         return InboundResult(log=log, created=True, reply=None)
     reply, _ = outbound_enqueue(
@@ -182,7 +257,16 @@ def inbound_message_handle(*, tenant: Tenant, message: Incoming) -> InboundResul
 
 # Callers fetch a rule filtered by the signed-in user's tenant, and a new rule takes its
 # tenant from the same place, never from a form.
-RULE_FIELDS = ("name", "match_type", "pattern", "reply_text", "priority", "enabled")
+RULE_FIELDS = (
+    "name",
+    "match_type",
+    "pattern",
+    "reply_text",
+    "priority",
+    "enabled",
+    "in_groups",
+    "only_when_mentioned",
+)
 
 
 def reply_rule_create(
@@ -194,6 +278,8 @@ def reply_rule_create(
     match_type: str = ReplyRule.MatchType.KEYWORD,
     priority: int = 100,
     enabled: bool = True,
+    in_groups: bool = False,
+    only_when_mentioned: bool = False,
 ) -> ReplyRule:
     rule = ReplyRule(
         tenant=tenant,
@@ -203,6 +289,8 @@ def reply_rule_create(
         reply_text=reply_text,
         priority=priority,
         enabled=enabled,
+        in_groups=in_groups,
+        only_when_mentioned=only_when_mentioned,
     )
     rule.full_clean()
     rule.save(force_insert=True)
@@ -275,31 +363,47 @@ def outbound_enqueue(
     source: str = OutboundMessage.Source.API,
     idempotency_key: str | None = None,
     in_reply_to: MessageLog | None = None,
+    media: OutboundMedia | None = None,
 ) -> tuple[OutboundMessage, bool]:
-    """Queue a message; the same idempotency key returns the message queued before."""
-    if tenant_is_suspended(tenant):
-        raise TenantSuspended(SUSPENDED_MESSAGE, code="suspended")
-    message = OutboundMessage(
-        tenant=tenant,
-        to_number=normalize_recipient(to_number),
-        text=validate_text(text),
-        source=source,
-        idempotency_key=idempotency_key or None,
-        in_reply_to=in_reply_to,
-    )
-    message.full_clean(validate_constraints=False)
+    """Queue a message; the same idempotency key returns the message queued before.
+
+    With ``media`` (outbound_media_store) the text is the file's caption and may be empty.
+    A file not queued (a bad number, a replayed key) is removed again: nothing half-written.
+    """
     try:
+        if tenant_is_suspended(tenant):
+            raise TenantSuspended(SUSPENDED_MESSAGE, code="suspended")
+        message = OutboundMessage(
+            tenant=tenant,
+            to_number=normalize_recipient(to_number),
+            text=validate_caption(text) if media else validate_text(text),
+            source=source,
+            idempotency_key=idempotency_key or None,
+            in_reply_to=in_reply_to,
+            **(media.fields() if media else {}),
+        )
+        message.full_clean(validate_constraints=False)
         with transaction.atomic():
             message.save(force_insert=True)
     except IntegrityError:
+        if media:
+            media.stored.discard()
         if message.idempotency_key is None:
             raise
         earlier = OutboundMessage.objects.get(tenant=tenant, idempotency_key=message.idempotency_key)
-        if (earlier.to_number, earlier.text) != (message.to_number, message.text):
+        if (earlier.to_number, earlier.text, earlier.media_size) != (
+            message.to_number,
+            message.text,
+            message.media_size,
+        ):
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used for a different message."
             ) from None
         return earlier, False
+    except BaseException:
+        if media:
+            media.stored.discard()
+        raise
     logger.info(
         "message queued",
         extra={
@@ -351,6 +455,7 @@ def outbound_mark_sent(
     )
     message.status, message.wa_message_id, message.sent_at = OutboundMessage.Status.SENT, wa_message_id, now
     message.ack, message.ack_at = ack, now
+    media = _media_handed_to_log(message)
     log, _ = message_log_record(
         tenant=message.tenant,
         direction=MessageLog.Direction.OUT,
@@ -363,6 +468,8 @@ def outbound_mark_sent(
         is_group=message.to_number.endswith("@g.us"),
         ack=ack,
         ack_at=now,
+        message_type=message.media_kind or "chat",
+        **media,
     )
     _announce(
         webhook_events.MESSAGE_SENT,
@@ -372,6 +479,21 @@ def outbound_mark_sent(
         sent_at=now.isoformat(),
     )
     return log
+
+
+def _media_handed_to_log(message: OutboundMessage) -> dict[str, Any]:
+    """A sent message's file now belongs to its log row (one owner, one purge)."""
+    if not message.media_file:
+        return {}
+    fields = {
+        "media_file": message.media_file.name,
+        "media_thumbnail": message.media_thumbnail.name,
+        "media_mime_type": message.media_mime_type,
+        "media_size": message.media_size,
+        "media_file_name": message.media_file_name,
+    }
+    OutboundMessage.objects.filter(pk=message.pk).update(media_file="", media_thumbnail="")
+    return fields
 
 
 def _row_of(message: OutboundMessage) -> dict[str, Any]:

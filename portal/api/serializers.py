@@ -46,8 +46,23 @@ class OutboundOut(serializers.ModelSerializer):
 
 
 class OutboundIn(serializers.Serializer):
-    to = serializers.CharField(max_length=40, help_text="international number, e.g. +15551234567")
-    text = serializers.CharField(max_length=MAX_MESSAGE_LENGTH, trim_whitespace=False)
+    to = serializers.CharField(
+        max_length=64, help_text="international number, e.g. +15551234567, or a group id (…@g.us)"
+    )
+    text = serializers.CharField(
+        max_length=MAX_MESSAGE_LENGTH,
+        trim_whitespace=False,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="the message, or the file's caption",
+    )
+    file = serializers.FileField(
+        required=False, help_text="a photo, document or audio to send (multipart/form-data)"
+    )
+    voice_note = serializers.BooleanField(
+        required=False, default=False, help_text="send audio as a voice note"
+    )
 
 
 class LinkCodeIn(serializers.Serializer):

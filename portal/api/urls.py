@@ -9,6 +9,7 @@ urlpatterns = [
     path("tenant/current/qr", api.QrView.as_view(), name="portal-api-qr"),
     path("tenant/current/link-code", api.LinkCodeView.as_view(), name="portal-api-link-code"),
     path("tenant/current/logs", api.LogsView.as_view(), name="portal-api-logs"),
+    path("tenant/current/logs/<uuid:log_id>/media", api.LogMediaView.as_view(), name="portal-api-log-media"),
     path("tenant/current/messages", api.MessagesView.as_view(), name="portal-api-messages"),
     path(
         "tenant/current/messages/<uuid:message_id>",

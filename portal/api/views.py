@@ -6,13 +6,16 @@ reaches the tenant through ``tenant_for_user``: no id sent by the caller names a
 """
 
 import logging
+import uuid
 
 from django.conf import settings
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,9 +42,10 @@ from portal.api.serializers import (
     StatusOut,
 )
 from tenants.access import signed_in_user, tenant_for_user
+from tenants.media import media_response
 from tenants.message_pages import PAGE_PARAMETERS, MessagePageOut, message_page_response
 from tenants.models import Tenant, TenantApiKey, WhatsAppSession, seconds_since
-from tenants.selectors import link_code_status, setup_requests
+from tenants.selectors import link_code_status, message_of, setup_requests
 from tenants.services import LinkCodeRefused, session_request_link_code, setup_request_create
 from workers import services as worker_services
 from workers.models import OutboundMessage
@@ -212,7 +216,30 @@ class LogsView(PortalAPIView):
         return message_page_response(request, self.tenant(request))
 
 
+class LogMediaView(PortalAPIView):
+    @extend_schema(
+        summary="A logged message's file (photo, document, voice note), as an attachment",
+        description=(
+            "The bytes as received, typed by their content (not by the sender's claim). "
+            "The `media.url` of a `message.received` webhook points here."
+        ),
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="no such message of this tenant, or no file kept for it"),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, log_id: uuid.UUID) -> HttpResponseBase:
+        log = message_of(tenant=self.tenant(request), log_id=log_id)
+        if log is None:
+            raise exceptions.NotFound("No such message.")
+        return media_response(log)
+
+
 class MessagesView(PortalAPIView):
+    # JSON for text; multipart/form-data for a file with its caption.
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         summary="Queue an outbound message",
         request=OutboundIn,
@@ -247,13 +274,25 @@ class MessagesView(PortalAPIView):
             raise exceptions.ValidationError(
                 {"Idempotency-Key": [f"at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters; got {len(key)}"]}
             )
+        upload = data.validated_data.get("file")
         try:
+            media = (
+                worker_services.outbound_media_store(
+                    tenant=tenant,
+                    data=upload.read(),
+                    file_name=upload.name or "",
+                    voice_note=data.validated_data["voice_note"],
+                )
+                if upload
+                else None
+            )
             message, created = worker_services.outbound_enqueue(
                 tenant=tenant,
                 to_number=data.validated_data["to"],
                 text=data.validated_data["text"],
                 source=OutboundMessage.Source.API,
                 idempotency_key=key,
+                media=media,
             )
         except worker_services.IdempotencyConflict as exc:
             return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)

@@ -61,7 +61,25 @@ DATA: dict[str, dict[str, serializers.Field]] = {
         "from": _nullable(help_text="the sender's number (null when WhatsApp hides it behind a LID)"),
         "sender_id": serializers.CharField(help_text="who wrote it: a number's @c.us id, or a @lid"),
         "group_id": _nullable(help_text="the group's id when it came in a group"),
+        "group_name": _nullable(help_text="the group's name as WhatsApp showed it, in a group"),
+        "mentions_me": serializers.BooleanField(help_text="whether it mentions this number with @"),
         "type": serializers.CharField(help_text="WhatsApp's message type: chat, image, ptt, …"),
+        "media": inline_serializer(
+            "WebhookMedia",
+            {
+                "url": _nullable(
+                    help_text="GET it with your API key (Authorization: Bearer …); null when no file was kept"
+                ),
+                "mime_type": serializers.CharField(help_text="the type read from the file's content"),
+                "size": serializers.IntegerField(allow_null=True, help_text="bytes"),
+                "file_name": serializers.CharField(
+                    allow_blank=True, help_text="the sender's name for it, made safe"
+                ),
+                "note": serializers.CharField(allow_blank=True, help_text="why no file is kept, if none is"),
+            },
+            allow_null=True,
+            help_text="the photo, document, voice note, … of a media message; null for text",
+        ),
         "text": serializers.CharField(allow_blank=True, help_text="the text, or a media message's caption"),
         "quoted_message_id": _nullable(help_text="the message it replies to"),
         "timestamp": serializers.DateTimeField(help_text="when WhatsApp says it was sent"),

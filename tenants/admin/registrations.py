@@ -18,12 +18,13 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from tenants import services
 from tenants.access import signed_in_user
@@ -31,6 +32,7 @@ from tenants.admin.overview import last_stop_reason
 from tenants.api_keys import api_key_revoke
 from tenants.formatting import humanize_age
 from tenants.history import stop_words, worker_words
+from tenants.media import media_response
 from tenants.models import (
     Ack,
     MessageLog,
@@ -610,11 +612,67 @@ class MessageLogAdmin(TenantColumn, ReadOnlyAdmin):
         "wa_timestamp",
         "ack_label",
         "ack_at",
+        "group_name",
+        "mentions_me",
+        "media_shown",
     ]
 
     @admin.display(description="created", ordering="created_at")
     def created(self, obj: MessageLog) -> str:
         return moment(obj.created_at)
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<path:object_id>/file/",
+                self.admin_site.admin_view(self.file_view),
+                name="tenants_messagelog_file",
+            ),
+            path(
+                "<path:object_id>/thumbnail/",
+                self.admin_site.admin_view(self.thumbnail_view),
+                name="tenants_messagelog_thumbnail",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        return media_response(self._viewable(request, object_id))
+
+    def thumbnail_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        return media_response(self._viewable(request, object_id), thumbnail=True)
+
+    def _viewable(self, request: HttpRequest, object_id: str) -> MessageLog:
+        log = self.get_object(request, unquote(object_id))
+        if log is None or not self.has_view_permission(request, log):
+            raise Http404("no such message")
+        return log
+
+    @admin.display(description="media")
+    def media_shown(self, obj: MessageLog) -> str:
+        """The same as the tenant sees: a thumbnail, a player, a download link, or why none."""
+        if not obj.has_media:
+            return "-"
+        file_url = reverse("admin:tenants_messagelog_file", args=[obj.pk])
+        parts = []
+        if obj.media_thumbnail:
+            thumb = reverse("admin:tenants_messagelog_thumbnail", args=[obj.pk])
+            parts.append(format_html('<img src="{}" alt="Photo" style="max-width:240px">', thumb))
+        elif obj.media_is_audio:
+            parts.append(format_html('<audio controls preload="none" src="{}"></audio>', file_url))
+        if obj.media_file:
+            parts.append(
+                format_html(
+                    '<a href="{}" download>{}</a> ({}, {})',
+                    file_url,
+                    obj.media_file_name or "download",
+                    obj.media_mime_type,
+                    obj.media_size_text,
+                )
+            )
+        if obj.media_note:
+            parts.append(format_html("<p>{}</p>", obj.media_note))
+        return format_html_join("", "<div>{}</div>", ((part,) for part in parts))
 
     @admin.display(description="ack", ordering="ack")
     def ack_label(self, obj: MessageLog) -> str:

@@ -8,6 +8,7 @@ or pairing code is fetched from the API (``qr_url``, ``link_code_url``) with the
 from datetime import datetime
 from typing import Any
 
+from tenants.media import api_url
 from tenants.models import Ack, MessageLog, WhatsAppSession, WorkerProcess
 
 MESSAGE_RECEIVED = "message.received"
@@ -56,10 +57,26 @@ def message_received(log: MessageLog) -> dict[str, Any]:
         "from": log.from_number or None,
         "sender_id": log.sender_id,
         "group_id": log.chat_id if log.is_group else None,
+        "group_name": (log.group_name or None) if log.is_group else None,
+        "mentions_me": log.mentions_me,
         "type": log.message_type,
         "text": log.message_text,
+        "media": media_of(log),
         "quoted_message_id": log.quoted_wa_message_id or None,
         "timestamp": _iso(log.wa_timestamp or log.created_at),
+    }
+
+
+def media_of(log: MessageLog) -> dict[str, Any] | None:
+    """A media message's file as the tenant's program sees it (the API serves the same)."""
+    if not log.has_media:
+        return None
+    return {
+        "url": api_url(log) if log.media_file else None,
+        "mime_type": log.media_mime_type,
+        "size": log.media_size,
+        "file_name": log.media_file_name,
+        "note": log.media_note,
     }
 
 
@@ -117,8 +134,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "from": "15551230001",
         "sender_id": "15551230001@c.us",
         "group_id": None,
-        "type": "chat",
-        "text": "Do you have sourdough today?",
+        "group_name": None,
+        "mentions_me": False,
+        "type": "image",
+        "text": "Like this one, for Saturday?",
+        "media": {
+            "url": "/api/portal/tenant/current/logs/4f0c5e4e-1d7b-4a53-9a61-3b3f7c0f2a10/media",
+            "mime_type": "image/jpeg",
+            "size": 48213,
+            "file_name": "cake.jpg",
+            "note": "",
+        },
         "quoted_message_id": None,
         "timestamp": "2026-12-06T09:30:00+00:00",
     },

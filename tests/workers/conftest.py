@@ -52,6 +52,7 @@ def worker_env(transactional_db, tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "LOG_DIR": str(tmp_path / "logs"),
         "SESSIONS_DIR": str(tmp_path / "sessions"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_FORMAT": "json",
         "HEARTBEAT_INTERVAL_SECONDS": "1",
         "OUTBOUND_MIN_GAP_SECONDS": "0.1",

@@ -117,3 +117,34 @@ def test_delivered_webhook_events_go_after_the_retention_and_undelivered_ones_af
     kept = {e.payload["data"]["name"] for e in WebhookEvent.objects.all()}
     assert kept == {"delivered lately", "dead, still replayable", "waiting behind a paused endpoint"}
     assert WebhookDelivery.objects.count() == 6 and WebhookAttempt.objects.count() == 6
+
+
+def test_a_purge_removes_the_files_of_the_messages_it_deletes_and_keeps_the_rest(tenant, settings, tmp_path):
+    from tenants.media import media_store
+    from workers.simulator.media import sample
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo, pdf = sample("image"), sample("document")
+    for n, item in enumerate([photo, pdf, photo]):
+        stored = media_store(
+            tenant=tenant, data=item.data, claimed_type=item.mimetype, file_name=item.filename
+        )
+        services.message_log_record(
+            tenant=tenant,
+            direction="IN",
+            from_number="1",
+            to_number="",
+            text="",
+            wa_message_id=f"m{n}",
+            **stored.log_fields(),
+        )
+    kept = MessageLog.objects.get(wa_message_id="m2")
+    MessageLog.objects.exclude(pk=kept.pk).update(created_at=timezone.now() - timedelta(days=40))
+    def files() -> list[str]:
+        return sorted(p.relative_to(settings.MEDIA_ROOT).as_posix() for p in settings.MEDIA_ROOT.rglob("*.*"))
+
+    assert len(files()) == 5  # two photos with thumbnails, one PDF
+
+    call_command("purge_message_logs", "--older-than", "30", "--batch-size", "1")
+
+    assert files() == sorted([kept.media_file.name, kept.media_thumbnail.name])

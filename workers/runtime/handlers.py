@@ -11,12 +11,14 @@ from typing import assert_never
 
 from config.logging import mask_message_id
 from tenants import services as tenant_services
+from tenants.media import StoredMedia, media_cap, media_not_kept, media_store, too_large
 from tenants.models import Tenant, WhatsAppSession, WorkerProcess
-from tenants.selectors import LINK_CODE_EXPIRED
+from tenants.selectors import LINK_CODE_EXPIRED, incoming_logged
 from workers import services
 from workers.qr import qr_png_data_uri
 from workers.runtime.context import EXIT_OK, Context, StopWorker
 from workers.whatsapp import events
+from workers.whatsapp.client import CallFailed
 
 State = WhatsAppSession.State
 Status = WorkerProcess.Status
@@ -63,6 +65,15 @@ class Handlers:
                 self._ready()
             case events.IncomingMessage():
                 self._incoming(event)
+            case events.GroupMembers():
+                tenant_services.group_membership_record(
+                    tenant=ctx.tenant,
+                    group_id=event.group_id,
+                    group_name=event.group_name,
+                    action=event.action,
+                    count=event.count,
+                    includes_me=event.includes_me,
+                )
             case events.Ack():
                 services.outbound_record_ack(
                     tenant=ctx.tenant, wa_message_ids=list(event.wa_message_ids), ack=event.ack, at=event.at
@@ -74,9 +85,7 @@ class Handlers:
                 )
                 ctx.log.info("pairing code shown", extra={"event": "link_code"})
             case events.LinkCodeExpired():
-                tenant_services.session_end_link_code(
-                    session=ctx.session, reason=LINK_CODE_EXPIRED
-                )
+                tenant_services.session_end_link_code(session=ctx.session, reason=LINK_CODE_EXPIRED)
             case events.LinkCodeError():
                 tenant_services.session_end_link_code(
                     session=ctx.session, reason=f"WhatsApp refused the pairing code: {event.reason}"
@@ -150,9 +159,71 @@ class Handlers:
         ctx = self.ctx
         if event.wa_message_id in self.seen:
             return
+        if event.media is not None and incoming_logged(tenant=ctx.tenant, wa_message_id=event.wa_message_id):
+            self.seen.add(event.wa_message_id)  # shown again after a restart: not fetched again
+            return
         phone = events.phone_of(event.sender_id) or ctx.client.resolve_phone(event.sender_id)
-        result = services.inbound_message_handle(
+        media = self._fetch_media(event) if event.media is not None else None
+        try:
+            result = self._log_incoming(event, phone, media)
+        except BaseException:
+            if media is not None:
+                media.discard()  # not logged: the retry fetches it again
+            raise
+        if media is not None and not result.created:
+            media.discard()  # another process logged it first, with its own copy
+        self.seen.add(event.wa_message_id)  # only once it is logged: a failed write is retried
+        if result.created:
+            ctx.log.info(
+                "message received",
+                extra={
+                    "event": "message_in",
+                    "wa_message_id": mask_message_id(event.wa_message_id),
+                    "group": event.is_group,
+                    "lid": event.sender_id.endswith("@lid"),
+                    "media": event.kind if event.media is not None else None,
+                    "media_kept": bool(media and media.file),
+                    "reply_queued": result.reply is not None,
+                },
+            )
+
+    def _fetch_media(self, event: events.IncomingMessage) -> StoredMedia:
+        """Download and keep the message's file, or say why not; never fails the message."""
+        ctx, info = self.ctx, event.media
+        assert info is not None
+        cap = media_cap(ctx.tenant)
+        if info.size is not None and info.size > cap:  # not even fetched
+            reason = too_large(info.size, cap)
+        else:
+            try:
+                data = ctx.client.download_media(event.wa_message_id)
+            except CallFailed as exc:
+                reason = f"not kept: WhatsApp could not download it ({str(exc)[:200]})"
+            else:
+                return media_store(
+                    tenant=ctx.tenant, data=data, claimed_type=info.mime_type, file_name=info.file_name
+                )
+        ctx.log.warning(
+            "media not kept",
+            extra={
+                "event": "media_not_kept",
+                "wa_message_id": mask_message_id(event.wa_message_id),
+                "reason": reason,
+            },
+        )
+        return media_not_kept(
             tenant=ctx.tenant,
+            reason=reason,
+            claimed_type=info.mime_type,
+            size=info.size,
+            file_name=info.file_name,
+        )
+
+    def _log_incoming(
+        self, event: events.IncomingMessage, phone: str, media: StoredMedia | None
+    ) -> services.InboundResult:
+        return services.inbound_message_handle(
+            tenant=self.ctx.tenant,
             message=services.Incoming(
                 wa_message_id=event.wa_message_id,
                 chat_id=event.chat_id,
@@ -164,20 +235,11 @@ class Handlers:
                 quoted_wa_message_id=event.quoted_id,
                 wa_timestamp=event.timestamp,
                 received_at=event.seen_at,
+                group_name=event.group_name,
+                mentions_me=event.mentions_me,
+                media=media,
             ),
         )
-        self.seen.add(event.wa_message_id)  # only once it is logged: a failed write is retried
-        if result.created:
-            ctx.log.info(
-                "message received",
-                extra={
-                    "event": "message_in",
-                    "wa_message_id": mask_message_id(event.wa_message_id),
-                    "group": event.is_group,
-                    "lid": event.sender_id.endswith("@lid"),
-                    "reply_queued": result.reply is not None,
-                },
-            )
 
     def _needs_a_person(self, state: str, reason: str) -> None:
         ctx = self.ctx

@@ -16,10 +16,14 @@ from workers.ratelimit import SendRateLimiter
 from workers.runtime.context import Context
 from workers.runtime.outage import Owed, OwedFailure, OwedRequeue, OwedSent
 from workers.whatsapp.client import BrowserGone, ClientError, SendError
-from workers.whatsapp.events import SentMessage
+from workers.whatsapp.events import OutgoingFile, SentMessage
 
 # How often the sender looks for sends WhatsApp never acknowledged.
 UNCONFIRMED_CHECK_SECONDS = 5.0
+
+
+class FileGone(SendError):
+    permanent = True  # trying again would not bring it back
 
 
 class Sender:
@@ -54,7 +58,10 @@ class Sender:
         """From the claim on, the browser may act: every outcome is recorded, or owed."""
         client = self.ctx.client
         try:
-            sent = client.send_text(message.to_number, message.text)
+            if message.media_file:
+                sent = client.send_file(message.to_number, self._file_of(message))
+            else:
+                sent = client.send_text(message.to_number, message.text)
         except SendError as exc:
             self.record(OwedFailure(message, str(exc), exc.permanent))
             return
@@ -74,6 +81,21 @@ class Sender:
             },
         )
         self.record(OwedSent(message, sent))
+
+    @staticmethod
+    def _file_of(message: OutboundMessage) -> OutgoingFile:
+        try:
+            with message.media_file.open("rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise FileGone(f"the file to send is gone: {type(exc).__name__}") from exc
+        return OutgoingFile(
+            data=data,
+            kind=message.media_kind or "document",
+            mime_type=message.media_mime_type,
+            file_name=message.media_file_name,
+            caption=message.text,
+        )
 
     def _settle_interrupted(self, message: OutboundMessage) -> None:
         if self.ctx.client.send_handed_over:

@@ -52,6 +52,8 @@ def page_payload(
         "frozen": session.frozen,
         "logout": session.logout_pending,
         "chats": _chat_list(session) if main else [],
+        # What WPP.chat.get(<group>).name answers.
+        "group_names": {chat_jid(chat): name for chat, name in session.group_names.items()} if main else {},
         "chat": _open_chat(session, open_chat, after) if main and open_chat else None,
     }
 
@@ -83,14 +85,14 @@ def _chat_list(session: Session) -> list[dict]:
     # Status posts live in the status tab, not in the chat list.
     chats = [chat for chat in session.chats.values() if chat.messages and chat.number != STATUS_CHAT]
     chats.sort(key=lambda chat: chat.messages[-1].order, reverse=True)
-    return [_chat_row(chat) for chat in chats]
+    return [_chat_row(chat, session.group_names.get(chat.number)) for chat in chats]
 
 
-def _chat_row(chat: Chat) -> dict:
+def _chat_row(chat: Chat, name: str | None = None) -> dict:
     last = chat.messages[-1]
     return {
         "number": chat.number,
-        "title": chat_title(chat.number),
+        "title": name or chat_title(chat.number),
         "last_text": last.text,
         "last_from_me": last.from_me,
         "time": format_time(last.sent_at),
@@ -125,6 +127,9 @@ def message_payload(message: Message) -> dict:
         "quoted": message.quoted,
         "name": message.sender_name,
         "t": int(message.sent_at.timestamp()),
+        "media": message.media.summary() if message.media else None,
+        "mentions": list(message.mentions),
+        "change": message.change,
     }
 
 
@@ -175,6 +180,7 @@ def _sent_record(record: SentRecord) -> dict:
         "time": _iso(record.sent_at),
         "status": record.message.status,
         "ack": record.message.ack,
+        "media": record.message.media.summary() if record.message.media else None,
     }
 
 

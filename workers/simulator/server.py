@@ -68,7 +68,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE_NAME = "wa_sim_sid"
 SESSION_HEADER = "X-WA-Sim-Session"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 24 * 1024 * 1024  # a 16 MB file, base64-encoded
 # A page frozen in "hang" mode re-asks at this interval, so a closed server
 # or an unfreeze never leaves a request blocked for long.
 HANG_WAIT_SECONDS = 5.0
@@ -182,6 +182,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self._send_bytes((STATIC_DIR / name).read_bytes(), content_type)
 
     def _route_page_api(self, method: str, action: str) -> None:
+        if (method, action) == ("GET", "media"):  # downloadMedia: the file itself, not JSON
+            found = self.server.state.media_of(self._page_session(), self._query().get("id"))
+            self._send_bytes(found.data, found.mimetype or "application/octet-stream")
+            return
         handlers: dict[tuple[str, str], Callable[[str], dict]] = {
             ("POST", "boot"): self._api_boot,
             ("GET", "state"): self._api_state,
@@ -228,7 +232,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _api_send(self, session_id: str) -> dict:
         body = self._json_body()
         return self.server.state.page_send(
-            session_id, chat=body.get("chat"), text=body.get("text"), msg_id=body.get("id")
+            session_id,
+            chat=body.get("chat"),
+            text=body.get("text"),
+            msg_id=body.get("id"),
+            media=body.get("media"),
         )
 
     # --- control -----------------------------------------------------------
@@ -259,9 +267,22 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         if method == "GET" and action in ("", "sent"):
             self._send_json(state.describe(ref) if not action else state.sent(ref))
             return
+        if method == "GET" and action == "media":  # a file the worker sent, for the control page
+            found = state.sent_media(ref, self._query().get("id"))
+            self._send_bytes(
+                found.data, "application/octet-stream", headers=[("Content-Disposition", "attachment")]
+            )
+            return
         actions: dict[str, Callable[[], dict]] = {
             "expire-qr": lambda: state.expire_qr(ref),
             "incoming": lambda: self._control_incoming(ref),
+            "group-change": lambda: state.group_change(
+                ref,
+                group=self._json_body().get("group"),
+                action=self._json_body().get("action"),
+                participants=self._json_body().get("participants"),
+                name=self._json_body().get("name"),
+            ),
             "conflict": lambda: state.set_conflict(ref),
             "phone-offline": lambda: state.set_phone_offline(ref, True),
             "phone-online": lambda: state.set_phone_offline(ref, False),
@@ -287,7 +308,18 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _control_incoming(self, ref: str) -> dict:
         body = self._json_body()
         fields = {"sender": body.get("from"), "msg_id": body.get("id")}
-        for name in ("text", "name", "duplicate", "group", "lid", "quoted", "status"):
+        for name in (
+            "text",
+            "name",
+            "duplicate",
+            "group",
+            "lid",
+            "quoted",
+            "status",
+            "media",
+            "mentions",
+            "group_name",
+        ):
             if name in body:
                 fields[name] = body[name]
         return self.server.state.deliver_incoming(ref, **fields)

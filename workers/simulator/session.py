@@ -11,6 +11,7 @@ import re
 import secrets
 from datetime import datetime
 
+from workers.simulator.media import Media
 from workers.simulator.qr import new_qr_value
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,10 @@ class Message:
     order: int = 0  # when it entered its chat, for the chat list order
     author: str | None = None  # the participant's id, in groups and status posts
     quoted: str | None = None
+    media: Media | None = None
+    mentions: tuple[str, ...] = ()  # ids mentioned with @ (the page's own number among them)
+    # A group's membership change, shown as a line in the group: {"action", "participants"}.
+    change: dict | None = None
     # Outgoing only: the ack so far, how far it goes by itself, and when its next step is due.
     ack: int = ACK_PENDING
     ack_target: int = ACK_DEVICE
@@ -173,6 +178,7 @@ class Session:
     link_code_phone: str | None = None
     link_code_expires: float = 0.0
     chats: dict[str, Chat] = dataclasses.field(default_factory=dict)
+    group_names: dict[str, str] = dataclasses.field(default_factory=dict)
     held: list[Message] = dataclasses.field(default_factory=list)
     # How often each incoming data-id was rendered (re-emits render again).
     seen_incoming: dict[str, int] = dataclasses.field(default_factory=dict)

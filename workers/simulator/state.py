@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from workers.simulator import media as sim_media
 from workers.simulator import payloads
 from workers.simulator.session import (
     ACK_ERROR,
@@ -160,9 +161,15 @@ class SimulatorState:
             self._look_at(self._sessions[session_id], key, self._clock())
             return {"ok": True, "wid": chat_jid(key)}
 
-    def page_send(self, session_id: str, *, chat: object, text: object, msg_id: object) -> dict:
+    def page_send(
+        self, session_id: str, *, chat: object, text: object, msg_id: object, media: object = None
+    ) -> dict:
         key = self._require_chat(chat)
-        body = self._require_text(text)
+        body = text if media is not None and text in ("", None) else self._require_text(text)
+        try:
+            sent_media = sim_media.from_request(media, caption=str(body or "")) if media is not None else None
+        except sim_media.MediaError as error:
+            raise BadRequest(str(error)) from None
         if not isinstance(msg_id, str) or not MESSAGE_ID_RE.match(msg_id):
             raise BadRequest("id must be 1-64 letters or digits")
         with self._lock:
@@ -176,11 +183,19 @@ class SimulatorState:
                 raise StateConflict("session is open in another window")
             if key in self._invalid_numbers:
                 raise NotFound("this number is not on WhatsApp")
-            message = self._record_send(session, key, body, msg_id, now)
+            message = self._record_send(session, key, str(body or ""), msg_id, now, sent_media)
             self._changed.notify_all()
             return payloads.message_payload(message)
 
-    def _record_send(self, session: Session, number: str, text: str, msg_id: str, now: float) -> Message:
+    def _record_send(
+        self,
+        session: Session,
+        number: str,
+        text: str,
+        msg_id: str,
+        now: float,
+        media: sim_media.Media | None = None,
+    ) -> Message:
         message_data_id = data_id(from_me=True, chat=number, msg_id=msg_id)
         for record in session.sent:
             if record.data_id == message_data_id:
@@ -196,6 +211,7 @@ class SimulatorState:
             sent_at=self._wall_clock(),
             ack_target=ACK_MODES[session.ack_mode],
             ack_due=None if session.phone_offline else now + self.config.send_ack_seconds,
+            media=media,
         )
         session.add_to_chat(message, now)
         session.sent.append(SentRecord(number, text, msg_id, message_data_id, message.sent_at, message))
@@ -341,7 +357,15 @@ class SimulatorState:
         return self._control(ref, lambda session, now: self._deliver(session, now, incoming))
 
     def _incoming_fields(self, fields: dict[str, object]) -> dict:
-        body = self._require_text(fields.get("text"))
+        raw_media = fields.get("media")
+        # A photo or a voice note needs no words; its text is the caption.
+        body = (
+            "" if raw_media is not None and not fields.get("text") else self._require_text(fields.get("text"))
+        )
+        try:
+            media = sim_media.from_request(raw_media, caption=body) if raw_media is not None else None
+        except sim_media.MediaError as error:
+            raise BadRequest(str(error)) from None
         duplicate, status = fields.get("duplicate", False), fields.get("status", False)
         if not isinstance(duplicate, bool) or not isinstance(status, bool):
             raise BadRequest("duplicate and status must be true or false")
@@ -354,6 +378,16 @@ class SimulatorState:
             raise BadRequest("group must be a group id: <digits>-<digits>@g.us or <18 digits>@g.us")
         if status and group:
             raise BadRequest("a status post is not in a group")
+        group_name = fields.get("group_name")
+        if group_name is not None and (not group or not isinstance(group_name, str) or len(group_name) > 100):
+            raise BadRequest("group_name is a group's name (at most 100 characters), with group")
+        mentions = fields.get("mentions", [])
+        if (
+            not isinstance(mentions, list)
+            or not all(isinstance(m, str) for m in mentions)
+            or len(mentions) > 50
+        ):
+            raise BadRequest('mentions must be a list of phone numbers, or "me" for the linked number')
         shared = group or (STATUS_CHAT if status else None)
         return {
             "chat": shared or sender,
@@ -364,6 +398,9 @@ class SimulatorState:
             "msg_id": self._optional_message_id(fields.get("msg_id")),
             "duplicate": duplicate,
             "quoted": quoted,
+            "media": media,
+            "mentions": mentions,
+            "group_name": group_name,
         }
 
     def _incoming_sender(self, fields: dict[str, object]) -> tuple[str, str | None]:
@@ -400,13 +437,81 @@ class SimulatorState:
             sent_at=self._wall_clock(),
             author=incoming["author"],
             quoted=incoming["quoted"],
+            media=incoming["media"],
+            mentions=tuple(self._mention_id(session, m) for m in incoming["mentions"]),
         )
+        if incoming["group_name"]:
+            session.group_names[incoming["chat"]] = incoming["group_name"]
         held = session.holds_messages()
         if held:
             session.held.append(message)
         else:
             session.add_to_chat(message, now)
         return {"data_id": message_data_id, "delivered": True, "held": held}
+
+    def _mention_id(self, session: Session, mention: str) -> str:
+        number = session.phone if mention == "me" else normalize_phone(mention)
+        if number is None:
+            raise BadRequest('mentions must be a list of phone numbers, or "me" for the linked number')
+        return chat_jid(number)
+
+    def group_change(
+        self, ref: str, *, group: object, action: object, participants: object, name: object
+    ) -> dict:
+        """People are added to or removed from a group (``"me"``: the linked number itself)."""
+        if not isinstance(group, str) or not GROUP_RE.match(group):
+            raise BadRequest("group must be a group id: <digits>-<digits>@g.us or <18 digits>@g.us")
+        if action not in ("add", "remove", "join", "leaver", "promote", "demote"):
+            raise BadRequest("action must be add, remove, join, leaver, promote or demote")
+        if (
+            not isinstance(participants, list)
+            or not participants
+            or not all(isinstance(p, str) for p in participants)
+        ):
+            raise BadRequest('participants must be a non-empty list of phone numbers, or "me"')
+        if name is not None and (not isinstance(name, str) or len(name) > 100):
+            raise BadRequest("name must be the group's name, at most 100 characters")
+
+        def change(session: Session, now: float) -> dict:
+            if not session.linked:
+                raise StateConflict("session is not linked")
+            if name:
+                session.group_names[group] = name
+            ids = [self._mention_id(session, p) for p in participants]
+            msg_id = new_message_id()
+            message = Message(
+                key=f"{group}:{msg_id}",
+                data_id=data_id(from_me=False, chat=group, msg_id=msg_id),
+                msg_id=msg_id,
+                chat=group,
+                from_me=False,
+                text="",
+                sender_name="",
+                sent_at=self._wall_clock(),
+                change={"action": action, "participants": ids},
+            )
+            session.add_to_chat(message, now)
+            return {"data_id": message.data_id}
+
+        return self._control(ref, change)
+
+    def media_of(self, session_id: str, wa_message_id: object) -> sim_media.Media:
+        """The file of a message this page shows (wa-js downloadMedia)."""
+        with self._lock:
+            session = self._sessions[session_id]
+            for chat in session.chats.values():
+                for message in chat.messages:
+                    if message.data_id == wa_message_id and message.media is not None:
+                        return message.media
+        raise NotFound("no media message with this id")
+
+    def sent_media(self, ref: str, data_id: object) -> sim_media.Media:
+        with self._lock:
+            session = self._resolve(ref)
+            for record in session.sent:
+                if data_id in (record.data_id, record.msg_id) and record.message.media is not None:
+                    return record.message.media
+        raise NotFound("no sent media with this id")
 
     def set_conflict(self, ref: str) -> dict:
         return self._control(ref, self._linked_action(lambda s, now: setattr(s, "conflict", True)))

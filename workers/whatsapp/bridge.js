@@ -29,17 +29,45 @@
     return value._serialized || String(value);
   }
 
+  // Our own ids (phone and hidden-number), to tell a mention of this number in a group.
+  function ownIds() {
+    const ids = [id(WPP.conn.getMyUserId())];
+    try {
+      ids.push(id(WPP.conn.getMyUserLid()));
+    } catch (error) {
+      // an account without a LID yet
+    }
+    return ids.filter(Boolean);
+  }
+
+  function groupName(chatId) {
+    const chat = chatId && chatId.endsWith("@g.us") ? WPP.chat.get(chatId) : null;
+    return chat ? String(chat.name || chat.formattedTitle || "") : "";
+  }
+
   function message(msg) {
     const key = msg.id || {};
+    const chat = id(key.fromMe ? msg.to : msg.from);
+    const media = !!msg.isMedia || msg.type === "document" || msg.type === "sticker";
+    const mentioned = (msg.mentionedJidList || []).map(id);
+    const me = mentioned.length ? ownIds() : [];
     return {
       type: "message",
       id: id(key),
       from_me: !!key.fromMe,
-      chat: id(key.fromMe ? msg.to : msg.from),
+      chat: chat,
       author: id(msg.author),
       group: !!msg.isGroupMsg,
+      group_name: msg.isGroupMsg ? groupName(chat) : "",
+      mentions_me: mentioned.some(function (jid) { return me.indexOf(jid) !== -1; }),
       kind: msg.type || "chat",
-      body: typeof msg.body === "string" ? msg.body : "",
+      // A media message's body is WhatsApp's preview image, not text: its words are the caption.
+      body: media ? (typeof msg.caption === "string" ? msg.caption : "") : (typeof msg.body === "string" ? msg.body : ""),
+      media: media ? {
+        mimetype: typeof msg.mimetype === "string" ? msg.mimetype : "",
+        filename: typeof msg.filename === "string" ? msg.filename : "",
+        size: typeof msg.size === "number" ? msg.size : null,
+      } : null,
       t: msg.t || null,
       quoted: id(msg.quotedMsgId),
       is_new: msg.isNewMsg !== false,
@@ -61,6 +89,17 @@
     emit({ type: "link_code_error", error: String((error && error.message) || error) });
   });
   WPP.on("chat.new_message", function (msg) { emit(message(msg)); });
+  WPP.on("group.participant_changed", function (change) {
+    const me = ownIds();
+    emit({
+      type: "group_members",
+      group: id(change.groupId),
+      group_name: groupName(id(change.groupId)),
+      action: String(change.action || ""),
+      count: (change.participants || []).length,
+      me: (change.participants || []).map(id).some(function (jid) { return me.indexOf(jid) !== -1; }),
+    });
+  });
   WPP.on("chat.msg_ack_change", function (change) {
     emit({ type: "ack", ack: change.ack, chat: id(change.chat), ids: (change.ids || []).map(id) });
   });
@@ -96,6 +135,13 @@
         return { id: id(sent.id), ack: sent.ack };
       });
     },
+    // A photo, document, audio or voice note; content is a data: URL, options wa-js's own.
+    sendFile: function (chatId, content, options) {
+      const opts = Object.assign({ createChat: true }, options || {});
+      return WPP.chat.sendFileMessage(chatId, content, opts).then(function (sent) {
+        return { id: id(sent.id), ack: sent.ack };
+      });
+    },
     exists: function (contactId) {
       return WPP.contact.queryExists(contactId).then(function (found) {
         return found ? { id: id(found.wid), lid: id(found.lid) } : null;
@@ -105,6 +151,10 @@
       return WPP.contact.getPnLidEntry(contactId).then(function (entry) {
         return { lid: id(entry && entry.lid), phone: id(entry && entry.phoneNumber) };
       });
+    },
+    // The file of a media message, as a data: URL (base64), for the worker to store.
+    download: function (messageId) {
+      return WPP.chat.downloadMedia(messageId).then(WPP.util.blobToBase64);
     },
     markRead: function (chatId) {
       return WPP.chat.markIsRead(chatId).then(function () { return true; });

@@ -8,6 +8,8 @@ which queues wa-js's events for poll() and answers the calls below. Every WPP na
 listed in contract.py.
 """
 
+import base64
+import binascii
 import contextlib
 import logging
 import os
@@ -327,6 +329,19 @@ class WhatsAppClient:
         if kind == "message":
             message = self._incoming(item)
             return [message] if message else []
+        if kind == "group_members":
+            group = item.get("group") or ""
+            if not group.endswith("@g.us"):
+                return []
+            return [
+                events.GroupMembers(
+                    group_id=group,
+                    group_name=str(item.get("group_name") or "")[:200],
+                    action=str(item.get("action") or "")[:20],
+                    count=item["count"] if isinstance(item.get("count"), int) else 0,
+                    includes_me=bool(item.get("me")),
+                )
+            ]
         if kind == "ack":
             ids = tuple(i for i in item.get("ids") or [] if isinstance(i, str))
             ack = item.get("ack")
@@ -384,6 +399,7 @@ class WhatsAppClient:
         if not chat or chat.endswith("@broadcast") or chat.endswith("@newsletter"):
             return None
         sent = item.get("t")
+        media = item.get("media")
         return events.IncomingMessage(
             wa_message_id=item["id"],
             chat_id=chat,
@@ -393,6 +409,15 @@ class WhatsAppClient:
             text=item.get("body") or "",
             timestamp=datetime.fromtimestamp(sent, tz=UTC) if isinstance(sent, int | float) else None,
             quoted_id=item.get("quoted") or "",
+            group_name=str(item.get("group_name") or ""),
+            mentions_me=bool(item.get("mentions_me")),
+            media=events.MediaInfo(
+                mime_type=str(media.get("mimetype") or "")[:100],
+                file_name=str(media.get("filename") or "")[:255],
+                size=media["size"] if isinstance(media.get("size"), int) else None,
+            )
+            if isinstance(media, dict)
+            else None,
         )
 
     def page_health(self) -> dict:
@@ -437,6 +462,16 @@ class WhatsAppClient:
             raise CallFailed("linkCode: WhatsApp returned no code")
         return code
 
+    def download_media(self, wa_message_id: str) -> bytes:
+        """The file of a media message, fetched by WhatsApp Web (wa-js downloadMedia)."""
+        data_url = self._wpp("download", wa_message_id)
+        if not isinstance(data_url, str) or "," not in data_url:
+            raise CallFailed("download: WhatsApp returned no file")
+        try:
+            return base64.b64decode(data_url.partition(",")[2], validate=True)
+        except binascii.Error as exc:
+            raise CallFailed("download: the file was not valid base64") from exc
+
     def mark_read(self, chat_id: str) -> None:
         with contextlib.suppress(CallFailed):  # a receipt not sent is not worth failing over
             self._wpp("markRead", chat_id)
@@ -448,6 +483,21 @@ class WhatsAppClient:
         number not on WhatsApp fails at once, permanently. Returns the new message's id and
         its first ack; later acks arrive as events.
         """
+        return self._send(recipient, "sendText", text)
+
+    def send_file(self, recipient: str, file: events.OutgoingFile) -> events.SentMessage:
+        """``send_text`` for a file with its caption (wa-js sendFileMessage)."""
+        data_url = f"data:{file.mime_type};base64,{base64.b64encode(file.data).decode()}"
+        options = {
+            "type": "audio" if file.kind == "ptt" else file.kind,
+            "isPtt": file.kind == "ptt",
+            "caption": file.caption,
+            "filename": file.file_name,
+            "mimetype": file.mime_type,
+        }
+        return self._send(recipient, "sendFile", data_url, options)
+
+    def _send(self, recipient: str, call: str, *args: object) -> events.SentMessage:
         self.send_handed_over = False
         chat_id = events.chat_id_for(recipient)
         if chat_id.endswith("@c.us") and chat_id not in self._known_numbers:
@@ -460,7 +510,7 @@ class WhatsAppClient:
             self._known_numbers.add(chat_id)
         self.send_handed_over = True
         try:
-            sent = self._wpp("sendText", chat_id, text)
+            sent = self._wpp(call, chat_id, *args)
         except CallFailed as exc:
             raise SendError(str(exc)) from exc
         if not isinstance(sent, dict) or not sent.get("id"):

@@ -23,7 +23,13 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
     # when WhatsApp asks, and emits the link_code_* events below.
     "conn.startLinkDeviceCodeForPhoneNumber": ("phone", "sendPushNotification"),
     "chat.sendTextMessage": ("chatId", "content", "options"),
+    "chat.sendFileMessage": ("chatId", "content", "options"),
     "chat.markIsRead": ("chatId",),
+    "chat.get": ("chatId",),
+    "chat.downloadMedia": ("id",),
+    "util.blobToBase64": ("blob",),
+    "conn.getMyUserId": (),
+    "conn.getMyUserLid": (),
     "contact.queryExists": ("contactId",),
     "contact.getPnLidEntry": ("contactId",),
     # "Use here" after a conflict: WhatsApp's own socket model (found by wa-js at run time).
@@ -45,6 +51,7 @@ EVENTS: tuple[str, ...] = (
     "conn.link_code_error",
     "chat.new_message",
     "chat.msg_ack_change",
+    "group.participant_changed",
 )
 
 # wa-js's ACK values (chat.msg_ack_change's ``ack``, SendMessageReturn's ``ack``).

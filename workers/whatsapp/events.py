@@ -29,6 +29,15 @@ class Ready:
 
 
 @dataclass(frozen=True)
+class MediaInfo:
+    """What WhatsApp says of a message's file before it is downloaded (the sender's claims)."""
+
+    mime_type: str
+    file_name: str
+    size: int | None
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     wa_message_id: str  # serialized: false_<chat>_<id>[_<participant>]
     chat_id: str  # as WhatsApp gives it: <digits>@c.us, <id>@lid or <id>@g.us
@@ -38,8 +47,22 @@ class IncomingMessage:
     text: str
     timestamp: datetime | None  # WhatsApp's own time, to the second
     quoted_id: str = ""
+    group_name: str = ""
+    mentions_me: bool = False
+    media: MediaInfo | None = None
     # When the worker saw it: the time it is logged at, even if written later.
     seen_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+
+
+@dataclass(frozen=True)
+class GroupMembers:
+    """People joined or left a group the number is in (group.participant_changed)."""
+
+    group_id: str
+    group_name: str
+    action: str  # add, remove, leaver, join, promote, demote
+    count: int
+    includes_me: bool  # this number itself was added or removed
 
 
 @dataclass(frozen=True)
@@ -111,6 +134,7 @@ Event = (
     | Authenticated
     | Ready
     | IncomingMessage
+    | GroupMembers
     | Ack
     | LinkCode
     | LinkCodeExpired
@@ -153,3 +177,14 @@ class SentMessage:
 
     wa_message_id: str
     ack: int
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file to send: its bytes, what WhatsApp shows it as (image, document, ptt, ...)."""
+
+    data: bytes = field(repr=False)
+    kind: str
+    mime_type: str
+    file_name: str
+    caption: str

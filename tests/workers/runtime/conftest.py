@@ -11,7 +11,7 @@ from workers.ratelimit import RateLimitPolicy
 from workers.runtime.context import WorkerConfig
 from workers.runtime.loop import Worker
 from workers.whatsapp import events
-from workers.whatsapp.client import InvalidNumber
+from workers.whatsapp.client import CallFailed, InvalidNumber
 
 
 class FakeClient:
@@ -28,6 +28,9 @@ class FakeClient:
         self.started = 0
         self.send_handed_over = False
         self.read: list[str] = []
+        # Media messages' files by WhatsApp id, as WhatsApp Web would download them.
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
 
     def start(self) -> None:
         self.started += 1
@@ -63,6 +66,18 @@ class FakeClient:
 
     def mark_read(self, chat_id: str) -> None:
         self.read.append(chat_id)
+
+    def send_file(self, recipient: str, file: events.OutgoingFile) -> events.SentMessage:
+        self.sent.append((recipient, f"[{file.kind} {file.file_name}] {file.caption}"))
+        return events.SentMessage(
+            wa_message_id=f"true_{events.chat_id_for(recipient)}_F{len(self.sent)}", ack=0
+        )
+
+    def download_media(self, wa_message_id: str) -> bytes:
+        self.downloads.append(wa_message_id)
+        if wa_message_id not in self.files:
+            raise CallFailed("download: media not found (404)")
+        return self.files[wa_message_id]
 
     def request_link_code(self, phone: str) -> str:
         self.link_codes.append(phone)

@@ -24,6 +24,9 @@ SAMPLES: dict[type, events.Event] = {
         timestamp=None,
     ),
     events.Ack: events.Ack(wa_message_ids=("true_15551234567@c.us_X",), ack=2),
+    events.GroupMembers: events.GroupMembers(
+        group_id="120363012345678901@g.us", group_name="Regulars", action="add", count=2, includes_me=False
+    ),
     events.LinkCode: events.LinkCode(code="ABCD1234"),
     events.LinkCodeExpired: events.LinkCodeExpired(),
     events.LinkCodeError: events.LinkCodeError(reason="bad number"),

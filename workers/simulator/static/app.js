@@ -88,21 +88,34 @@
     return key;
   }
 
+  // What WhatsApp puts in a media message's body: a base64 JPEG preview, never the caption.
+  const PREVIEW_BODY = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/";
+
   function msgModel(message) {
     const own = message.from_me;
-    return {
+    const media = message.media;
+    const model = {
       id: msgKey(message),
       from: own ? wid(wa.wid) : wid(message.chat),
       to: own ? wid(message.chat) : wid(wa.wid),
       author: message.author ? wid(message.author) : undefined,
-      type: "chat",
-      body: message.text,
+      type: media ? media.type : "chat",
+      body: media ? PREVIEW_BODY : message.text,
       t: message.t,
       isNewMsg: true,
       isGroupMsg: message.chat.endsWith("@g.us"),
       quotedMsgId: message.quoted || undefined,
       notifyName: message.name,
+      isMedia: !!media && media.type !== "document",
+      mentionedJidList: (message.mentions || []).map(wid),
     };
+    if (media) {
+      model.mimetype = media.mimetype;
+      model.filename = media.filename || undefined;
+      model.size = media.size;
+      model.caption = media.caption || undefined;
+    }
+    return model;
   }
 
   function authCodeOf(value) {
@@ -147,6 +160,7 @@
       emit("conn.main_ready");
     }
     deriveLinkCodeEvents(state.link_code);
+    wa.groupNames = state.group_names || {};
     if (wa.feedAfter === null) wa.feedAfter = state.seq;
     state.feed.forEach(deriveMessageEvent);
   }
@@ -179,6 +193,15 @@
     if (!message.from_me) {
       if (wa.seenIncoming.has(message.key)) return;
       wa.seenIncoming.add(message.key);
+      if (message.change) {
+        emit("group.participant_changed", {
+          groupId: message.chat,
+          action: message.change.action,
+          operation: message.change.action,
+          participants: message.change.participants.slice(),
+        });
+        return;
+      }
       emit("chat.new_message", msgModel(message));
       return;
     }
@@ -210,7 +233,41 @@
   }
 
   function sendTextMessage(chatId, content, options) {
-    const payload = { chat: chatIdOf(chatId), text: String(content), id: "3EB0" + randomHex(18) };
+    return sendPayload({ chat: chatIdOf(chatId), text: String(content), id: "3EB0" + randomHex(18) });
+  }
+
+  // content: a data: URL or bare base64 (wa-js also takes a Blob; the worker sends base64).
+  function sendFileMessage(chatId, content, options) {
+    const opts = options || {};
+    const text = String(content);
+    const mimetype = opts.mimetype || (text.startsWith("data:") ? text.slice(5, text.indexOf(";")) : "");
+    const type = opts.type === "audio" && opts.isPtt ? "ptt" : opts.type || "document";
+    return sendPayload({
+      chat: chatIdOf(chatId),
+      text: opts.caption || "",
+      id: "3EB0" + randomHex(18),
+      media: { type: type, mimetype: mimetype, filename: opts.filename || "", base64: text },
+    });
+  }
+
+  function downloadMedia(id) {
+    const url = "/sim/api/media?id=" + encodeURIComponent(chatIdOf(id));
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("media not found (" + response.status + ")");
+      return response.blob();
+    });
+  }
+
+  function blobToBase64(blob) {
+    return new Promise(function (resolve, reject) {
+      const reader = new FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  function sendPayload(payload) {
     return whenUnfrozen()
       .then(function () {
         return sendText(payload, 0);
@@ -293,8 +350,25 @@
         return { mode: wa.mode, info: wa.info };
       },
       startLinkDeviceCodeForPhoneNumber: startLinkDeviceCodeForPhoneNumber,
+      getMyUserId: function () {
+        return wa.wid ? wid(wa.wid) : undefined;
+      },
+      getMyUserLid: function () {
+        return undefined; // the simulated account has no hidden-number id
+      },
     },
-    chat: { sendTextMessage: sendTextMessage, markIsRead: markIsRead },
+    chat: {
+      sendTextMessage: sendTextMessage,
+      sendFileMessage: sendFileMessage,
+      markIsRead: markIsRead,
+      downloadMedia: downloadMedia,
+      get: function (chatId) {
+        const serialized = chatIdOf(chatId);
+        const name = (wa.groupNames || {})[serialized];
+        return { id: wid(serialized), name: name, isGroup: serialized.endsWith("@g.us") };
+      },
+    },
+    util: { blobToBase64: blobToBase64 },
     contact: { queryExists: queryExists, getPnLidEntry: getPnLidEntry },
     whatsapp: {
       Socket: {
@@ -1045,9 +1119,13 @@
       entry.statusSlot = el("div", { class: "msg-status" });
       meta.appendChild(entry.statusSlot);
     }
+    if (message.media) entry.copy.appendChild(mediaView(message));
+    const words = message.change
+      ? message.change.participants.join(", ") + " " + (CHANGE_WORDS[message.change.action] || message.change.action)
+      : message.text;
     entry.copy.appendChild(
-      el("div", { class: "msg-text" }, [
-        el("span", { dir: "ltr", class: "selectable-text copyable-text" }, [el("span", { text: message.text })]),
+      el("div", { class: "msg-text" + (message.change ? " msg-system" : "") }, [
+        el("span", { dir: "ltr", class: "selectable-text copyable-text" }, [el("span", { text: words })]),
       ]),
     );
     const bubble = el("div", { class: (message.from_me ? "message-out" : "message-in") + " focusable-list-item" }, [
@@ -1059,6 +1137,21 @@
     updateMessageRow(entry, message);
     ui.msgRows.set(message.key, entry);
     ui.msgList.appendChild(entry.row);
+  }
+
+  const CHANGE_WORDS = { add: "added", remove: "removed", join: "joined", leaver: "left", promote: "made admin", demote: "no longer admin" };
+
+  // A photo shows, a voice note plays, anything else is a named file.
+  function mediaView(message) {
+    const media = message.media;
+    const src = "/sim/api/media?id=" + encodeURIComponent(message.data_id);
+    if (media.type === "image" || media.type === "sticker") {
+      return el("img", { class: "msg-media", src: src, alt: "Photo", width: "240" });
+    }
+    if (media.type === "ptt" || media.type === "audio") {
+      return el("audio", { class: "msg-media", src: src, controls: "", "aria-label": "Voice note" });
+    }
+    return el("div", { class: "msg-media msg-file", text: "\ud83d\udcc4 " + (media.filename || "file") + " (" + media.size + " bytes)" });
   }
 
   // One tick per ack, as WhatsApp draws them: clock, grey tick, two grey, two blue, red mark.

@@ -8,6 +8,7 @@
   const sentBody = document.getElementById("sent");
   const sentTitle = document.getElementById("sent-session");
   const incomingForm = document.getElementById("incoming-form");
+  const groupForm = document.getElementById("group-form");
   const ackForm = document.getElementById("ack-form");
   let sentSession = null;
   let renderedKey = null;
@@ -162,6 +163,7 @@
 
   function renderSessionChoices(sessions) {
     renderSessionSelect(incomingForm.elements.session, sessions);
+    renderSessionSelect(groupForm.elements.session, sessions);
     renderSessionSelect(ackForm.elements.session, sessions);
   }
 
@@ -181,6 +183,19 @@
     if (ids.includes(chosen)) select.value = chosen;
   }
 
+  // A file the worker sent: what it claimed, and a link to the bytes WhatsApp got.
+  function mediaCell(message) {
+    const td = document.createElement("td");
+    if (!message.media) return td;
+    const media = message.media;
+    const link = document.createElement("a");
+    link.href = "/sim/control/sessions/" + encodeURIComponent(sentSession) + "/media?id=" + encodeURIComponent(message.data_id);
+    link.textContent = media.type + ", " + (media.filename || "no name") + ", " + media.mimetype + ", " + media.size + " bytes";
+    link.className = "sent-media";
+    td.appendChild(link);
+    return td;
+  }
+
   function refreshSent() {
     if (!sentSession) return Promise.resolve();
     sentTitle.textContent = sentSession;
@@ -195,6 +210,7 @@
             cell(message.status + " (" + message.ack + ")"),
             cell(message.id),
             cell(message.text, "text"),
+            mediaCell(message),
           ].forEach((td) => row.appendChild(td));
           sentBody.appendChild(row);
         });
@@ -233,7 +249,23 @@
     });
     if (!body.from.trim() && body.lid) delete body.from; // a lid nobody can resolve
     if (form.status.checked) body.status = true;
+    if (form.group_name.value.trim()) body.group_name = form.group_name.value.trim();
+    if (form.mention.checked) body.mentions = ["me"];
+    if (form.media.value) body.media = { type: form.media.value };
+    if (!body.text.trim()) delete body.text;
     act("Deliver", "/sessions/" + encodeURIComponent(form.session.value) + "/incoming", body);
+  });
+
+  groupForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const form = groupForm.elements;
+    const body = {
+      group: form.group.value.trim(),
+      action: form.action.value,
+      participants: form.participants.value.split(/[\s,]+/).filter(Boolean),
+    };
+    if (form.name.value.trim()) body.name = form.name.value.trim();
+    act("Group", "/sessions/" + encodeURIComponent(form.session.value) + "/group-change", body);
   });
 
   document.getElementById("link-code-form").addEventListener("submit", function (event) {
