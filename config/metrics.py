@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from config import health
 from config.addresses import address_in, client_address
 from tenants.models import Counter, Tenant, WhatsAppSession, WorkerProcess, time_since
+from tenants.selectors import media_stored
 from tenants.webhooks.selectors import undelivered_backlog
 from workers.models import OutboundMessage
 
@@ -83,6 +84,7 @@ class DatabaseCollector(Collector):
         yield from self._per_worker()
         yield from self._queue()
         yield from self._webhooks()
+        yield from self._media()
         yield from self._counters()
 
     def _states(self) -> Iterator[Metric]:
@@ -182,6 +184,20 @@ class DatabaseCollector(Collector):
         for row in undelivered_backlog():
             oldest.add_metric([row.tenant_id, row.endpoint_id], row.oldest_seconds)
         yield oldest
+
+    def _media(self) -> Iterator[Metric]:
+        size = GaugeMetricFamily(
+            "whatsapp_media_stored_bytes",
+            "Bytes of messages' files kept in storage (photos, documents, voice notes), by tenant.",
+            labels=["tenant_id"],
+        )
+        files = GaugeMetricFamily(
+            "whatsapp_media_stored_files", "Messages' files kept in storage, by tenant.", labels=["tenant_id"]
+        )
+        for tenant_id, (count, total) in media_stored().items():
+            size.add_metric([tenant_id], total)
+            files.add_metric([tenant_id], count)
+        yield from (size, files)
 
     def _counters(self) -> Iterator[Metric]:
         families = {

@@ -30,7 +30,7 @@ from tenants import services
 from tenants.access import signed_in_user
 from tenants.admin.overview import last_stop_reason
 from tenants.api_keys import api_key_revoke
-from tenants.formatting import humanize_age
+from tenants.formatting import format_size, humanize_age
 from tenants.history import stop_words, worker_words
 from tenants.media import media_response
 from tenants.models import (
@@ -44,6 +44,7 @@ from tenants.models import (
     WorkerEvent,
     WorkerProcess,
 )
+from tenants.selectors import media_stored
 from tenants.throttle import ThrottledLoginMixin
 from workers import deletion, orchestration, suspension
 
@@ -293,8 +294,13 @@ class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["name", "=id"]
     list_select_related = ["worker", "session"]
-    readonly_fields = ["id", "status", "created_at", "updated_at"]
-    fields = ["id", "name", "status", "created_at", "updated_at"]
+    readonly_fields = ["id", "status", "created_at", "updated_at", "media_stored"]
+    fields = ["id", "name", "status", "media_max_bytes", "media_stored", "created_at", "updated_at"]
+
+    @admin.display(description="media stored")
+    def media_stored(self, obj: Tenant) -> str:
+        files, size = media_stored(tenant_ids=[obj.pk]).get(str(obj.pk), (0, 0))
+        return f"{files} files, {format_size(size)}" if files else "none"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         # A correlated subquery is evaluated for the page's rows only, not the whole table.

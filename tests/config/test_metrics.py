@@ -219,3 +219,29 @@ def test_it_counts_webhook_outcomes_and_the_age_of_each_endpoints_oldest_undeliv
     assert set(ages) == {str(down.id)}  # the fine endpoint has nothing waiting
     assert 20 * 60 <= ages[str(down.id)] < 21 * 60
     assert str(fine.id) not in ages
+
+
+def test_it_shows_each_tenants_stored_media(client, tenant, other_tenant, settings, tmp_path):
+    from tenants.media import media_store
+    from tenants.services import message_log_record
+    from workers.simulator.media import sample
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    pdf = sample("document").data
+    for n in range(2):
+        stored = media_store(tenant=tenant, data=pdf, claimed_type="application/pdf", file_name="menu.pdf")
+        message_log_record(
+            tenant=tenant,
+            direction="IN",
+            from_number="1",
+            to_number="",
+            text="",
+            wa_message_id=f"m{n}",
+            **stored.log_fields(),
+        )
+    text = scrape(client)
+    assert f'whatsapp_media_stored_bytes{{tenant_id="{tenant.id}"}} {float(2 * len(pdf))}' in text
+    assert f'whatsapp_media_stored_files{{tenant_id="{tenant.id}"}} 2.0' in text
+    assert (
+        str(other_tenant.id) not in [line for line in text.splitlines() if "media_stored" in line].__str__()
+    )

@@ -191,3 +191,10 @@ def test_a_broken_image_is_kept_as_a_file_without_a_preview(tenant):
 
     assert log.media_file and not log.media_thumbnail
     assert log.media_note.startswith("no preview: the image could not be read")
+
+
+def test_staff_see_each_tenants_media_storage_on_its_page(tenant, staff_user):
+    pdf = sample("document").data
+    received(tenant, pdf, claimed="application/pdf", name="menu.pdf", kind="document")
+    page = signed_in(staff_user).get(f"/admin/tenants/tenant/{tenant.id}/change/").content.decode()
+    assert f"1 files, {len(pdf)} bytes" in page
