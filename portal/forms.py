@@ -14,7 +14,13 @@ from tenants.models import TenantApiKey
 from tenants.throttle import ThrottledLoginMixin
 from tenants.webhooks import events
 from workers.models import ReplyRule
-from workers.services import normalize_number, normalize_recipient, validate_caption, validate_text
+from workers.services import (
+    RULE_FIELDS,
+    normalize_number,
+    normalize_recipient,
+    validate_caption,
+    validate_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -105,16 +111,7 @@ class LinkCodeForm(forms.Form):
 class ReplyRuleForm(forms.ModelForm):
     class Meta:
         model = ReplyRule
-        fields = [
-            "name",
-            "match_type",
-            "pattern",
-            "reply_text",
-            "priority",
-            "enabled",
-            "in_groups",
-            "only_when_mentioned",
-        ]
+        fields = list(RULE_FIELDS)  # exactly what the services change
         labels = {
             "name": "Name (for you)",
             "match_type": "Match",
