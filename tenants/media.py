@@ -152,9 +152,7 @@ def media_store(*, tenant: Tenant, data: bytes, claimed_type: str, file_name: st
     return StoredMedia(name, thumbnail, mime_type, len(data), label, note)
 
 
-def media_not_kept(
-    *, tenant: Tenant, reason: str, claimed_type: str, size: int | None, file_name: str
-) -> StoredMedia:
+def media_not_kept(*, reason: str, claimed_type: str, size: int | None, file_name: str) -> StoredMedia:
     """A file the worker could not fetch or may not keep: the row still says what it was."""
     mime_type = (claimed_type or "").split(";")[0].strip()[:100]
     return StoredMedia("", "", mime_type, size, safe_file_name(file_name, UNKNOWN_TYPE), reason)

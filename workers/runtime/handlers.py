@@ -212,11 +212,7 @@ class Handlers:
             },
         )
         return media_not_kept(
-            tenant=ctx.tenant,
-            reason=reason,
-            claimed_type=info.mime_type,
-            size=info.size,
-            file_name=info.file_name,
+            reason=reason, claimed_type=info.mime_type, size=info.size, file_name=info.file_name
         )
 
     def _log_incoming(
