@@ -39,6 +39,10 @@ _ACTIVE_EXTENSIONS = (".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".svg", ".j
 MAX_FILE_NAME = 120
 
 
+# The file fields a MessageLog and an OutboundMessage share (one row's file handed to the other).
+FILE_FIELDS = ("media_file", "media_thumbnail", "media_mime_type", "media_size", "media_file_name")
+
+
 @dataclass(frozen=True)
 class StoredMedia:
     """A message's file as kept (or the reason it is not): the MessageLog's media fields."""
@@ -50,15 +54,13 @@ class StoredMedia:
     file_name: str
     note: str
 
+    def file_fields(self) -> dict[str, Any]:
+        values = (self.file, self.thumbnail, self.mime_type, self.size, self.file_name)
+        return dict(zip(FILE_FIELDS, values, strict=True))
+
     def log_fields(self) -> dict[str, Any]:
-        return {
-            "media_file": self.file,
-            "media_thumbnail": self.thumbnail,
-            "media_mime_type": self.mime_type,
-            "media_size": self.size,
-            "media_file_name": self.file_name,
-            "media_note": self.note[:300],
-        }
+        """A MessageLog's media fields: the file's, and why it is not kept if it is not."""
+        return {**self.file_fields(), "media_note": self.note[:300]}
 
     def discard(self) -> None:
         """Remove what was stored: the row it was for was never written."""

@@ -15,7 +15,7 @@ from config.logging import mask_message_id, mask_number
 from tenants.backoff import backoff_delay
 from tenants.counters import counter_increment
 from tenants.formatting import format_size
-from tenants.media import StoredMedia, media_cap, media_store
+from tenants.media import FILE_FIELDS, StoredMedia, media_cap, media_store
 from tenants.models import Ack, MessageLog, Tenant
 from tenants.services import message_log_record
 from tenants.webhooks import events as webhook_events
@@ -94,14 +94,7 @@ class OutboundMedia:
     kind: str
 
     def fields(self) -> dict[str, Any]:
-        return {
-            "media_kind": self.kind,
-            "media_file": self.stored.file,
-            "media_thumbnail": self.stored.thumbnail,
-            "media_mime_type": self.stored.mime_type,
-            "media_size": self.stored.size,
-            "media_file_name": self.stored.file_name,
-        }
+        return {"media_kind": self.kind, **self.stored.file_fields()}
 
 
 def outbound_media_store(
@@ -485,13 +478,9 @@ def _media_handed_to_log(message: OutboundMessage) -> dict[str, Any]:
     """A sent message's file now belongs to its log row (one owner, one purge)."""
     if not message.media_file:
         return {}
-    fields = {
-        "media_file": message.media_file.name,
-        "media_thumbnail": message.media_thumbnail.name,
-        "media_mime_type": message.media_mime_type,
-        "media_size": message.media_size,
-        "media_file_name": message.media_file_name,
-    }
+    fields = {name: getattr(message, name) for name in FILE_FIELDS}
+    # The stored names, not the outbound row's own FieldFile objects.
+    fields["media_file"], fields["media_thumbnail"] = message.media_file.name, message.media_thumbnail.name
     OutboundMessage.objects.filter(pk=message.pk).update(media_file="", media_thumbnail="")
     return fields
 
