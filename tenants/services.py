@@ -325,14 +325,14 @@ def session_end_link_code(*, session: WhatsAppSession, reason: str) -> None:
     )
 
 
-# group.participant_changed's actions, as the timeline says them.
+# group.participant_changed's actions, as the timeline says them ({be}: was or were).
 GROUP_ACTIONS = {
-    "add": "added to",
+    "add": "{be} added to",
     "join": "joined",
-    "remove": "removed from",
+    "remove": "{be} removed from",
     "leaver": "left",
-    "promote": "made admin of",
-    "demote": "no longer admin of",
+    "promote": "{be} made admin of",
+    "demote": "{be} no longer admin of",
 }
 
 
@@ -341,12 +341,8 @@ def group_membership_record(
 ) -> WorkerEvent:
     """A membership change the session saw, on the tenant's timeline: who (this number, or
     how many people; never their numbers), what, and which group."""
-    verb = GROUP_ACTIONS.get(action, action or "changed in")
-    who = "This number was" if includes_me else f"{count} {'person' if count == 1 else 'people'}"
-    if not includes_me:
-        who += " was" if count == 1 else " were"
-    if action in ("join", "leaver"):
-        who = who.removesuffix(" was").removesuffix(" were")
+    who = "This number" if includes_me else f"{count} {'person' if count == 1 else 'people'}"
+    verb = GROUP_ACTIONS.get(action, "{be} changed in").format(be="were" if who.endswith("people") else "was")
     group = f"{group_name} ({group_id})" if group_name else group_id
     event = WorkerEvent.objects.create(
         tenant=tenant, kind=Kind.GROUP, new_value=action[:32], reason=f"{who} {verb} the group {group}"[:500]

@@ -300,7 +300,7 @@ class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
     @admin.display(description="media stored")
     def media_stored(self, obj: Tenant) -> str:
         files, size = media_stored(tenant_ids=[obj.pk]).get(str(obj.pk), (0, 0))
-        return f"{files} files, {format_size(size)}" if files else "none"
+        return f"{files} file{'' if files == 1 else 's'}, {format_size(size)}" if files else "none"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         # A correlated subquery is evaluated for the page's rows only, not the whole table.

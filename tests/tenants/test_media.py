@@ -197,4 +197,4 @@ def test_staff_see_each_tenants_media_storage_on_its_page(tenant, staff_user):
     pdf = sample("document").data
     received(tenant, pdf, claimed="application/pdf", name="menu.pdf", kind="document")
     page = signed_in(staff_user).get(f"/admin/tenants/tenant/{tenant.id}/change/").content.decode()
-    assert f"1 files, {len(pdf)} bytes" in page
+    assert f"1 file, {len(pdf)} bytes" in page
