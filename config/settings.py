@@ -244,6 +244,31 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 # The largest file kept for a tenant (a tenant's own limit, set by staff, overrides it); a
 # larger one is logged with the reason and not kept. WhatsApp itself sends up to 100 MB.
 MEDIA_MAX_BYTES = _positive_int("MEDIA_MAX_BYTES", 16 * 1024 * 1024)
+# A file a tenant sends by URL (the send API's file_url) is fetched within this time, redirects
+# included, under the same address rules as webhooks (WEBHOOK_ALLOW_PRIVATE_URLS,
+# WEBHOOK_REQUIRE_HTTPS).
+MEDIA_FETCH_TIMEOUT_SECONDS = env.float("MEDIA_FETCH_TIMEOUT_SECONDS", default=30.0)
+# An S3-compatible bucket (AWS S3, MinIO, Cloudflare R2, ...) instead of MEDIA_ROOT, when
+# named. Credentials and region come the usual AWS way (AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, or the host's role); AWS_S3_ENDPOINT_URL points
+# at a server other than AWS. Objects stay private: the same authorizing views serve them.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+STORAGES = {
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": MEDIA_S3_BUCKET,
+                "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+                "default_acl": "private",
+                "file_overwrite": False,
+            },
+        }
+        if MEDIA_S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # How many QR codes a login attempt shows before the worker stops and asks for a new start.
 QR_MAX_REFRESHES = _positive_int("QR_MAX_REFRESHES", 6)

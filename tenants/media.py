@@ -1,7 +1,7 @@
 """Media files of messages: what a file really is, where it is kept, and its thumbnail.
 
 Files go through Django's storage API (``STORAGES["default"]``: the local file system under
-MEDIA_ROOT unless configured otherwise) under a name of our own,
+MEDIA_ROOT, or an S3-compatible bucket when MEDIA_S3_BUCKET names one) under a name of our own,
 ``media/<tenant>/<yyyy>/<mm>/<uuid><ext>``; the sender's file name is kept as a label for the
 download, never used as a path. The type is read from the content (``filetype``), never
 taken from the sender's claim, and a file is only ever served by an authorizing view, as an
@@ -74,6 +74,11 @@ def media_cap(tenant: Tenant) -> int:
 
 def too_large(size: int, cap: int) -> str:
     return f"not kept: {format_size(size)} is over this account's limit of {format_size(cap)}"
+
+
+def upload_too_large(size: int, cap: int) -> str:
+    """Why a file a tenant sends is refused whole (an inbound one is logged: too_large)."""
+    return f"The file is {format_size(size)}; the limit is {format_size(cap)}."
 
 
 def sniff(data: bytes) -> str:
@@ -180,6 +185,27 @@ def media_delete(names: list[str]) -> None:
                 default_storage.delete(name)
             except OSError as exc:
                 logger.warning("media file not removed", extra={"file": name, "error": str(exc)[:200]})
+
+
+def media_delete_tenant(tenant_id: uuid.UUID) -> int:
+    """Remove every file kept for a tenant (it is being deleted), wherever storage keeps them.
+
+    Walks the storage's own listing, so a bucket is emptied of the tenant's objects as a
+    local folder is; returns how many files went.
+    """
+    removed = 0
+    folders = [f"media/{tenant_id}"]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        folders.extend(f"{folder}/{sub}" for sub in subfolders)
+        names = [f"{folder}/{name}" for name in files]
+        media_delete(names)
+        removed += len(names)
+    return removed
 
 
 def api_url(log: MessageLog) -> str:

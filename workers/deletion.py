@@ -18,6 +18,7 @@ from django.db import transaction
 
 from tenants.logs.files import rotated_logs, tenant_log_path
 from tenants.logs.handler import close_tenant_log
+from tenants.media import media_delete_tenant
 from tenants.models import (
     Alert,
     Incident,
@@ -92,7 +93,8 @@ def tenant_files(tenant_id: uuid.UUID) -> list[TenantFile]:
         ),
         TenantFile("screenshots and page sources", Path(settings.LOG_DIR) / str(tenant_id)),
         TenantFile("browser profile", Path(settings.SESSIONS_DIR) / str(tenant_id)),
-        # Where tenants.media keeps its messages' files on the default, local storage.
+        # Where tenants.media keeps its messages' files on the default, local storage (their
+        # folders; media_delete_tenant removes the files wherever they are kept).
         TenantFile("media files", Path(settings.MEDIA_ROOT) / "media" / str(tenant_id)),
         TenantFile("session lock", Path(settings.SESSIONS_DIR) / f"{tenant_id}.lock"),
     ]
@@ -146,9 +148,19 @@ def _delete_rows(tenant: Tenant) -> dict[str, int]:
 
 def _after_commit(tenant_id: uuid.UUID, name: str, counts: dict[str, int]) -> None:
     close_tenant_log(tenant_id)
+    # Through the storage API, so a bucket's objects go as a local folder's files do.
+    try:
+        media_files = media_delete_tenant(tenant_id)
+    except Exception:
+        # The rows are gone already: files left in an unreachable bucket are said, not raised.
+        logger.exception("tenant media not removed", extra={"tenant_id": str(tenant_id)})
+        media_files = 0
     for entry in tenant_files(tenant_id):
         _remove(entry.path, tenant_id)
-    logger.info("tenant deleted", extra={"tenant_id": str(tenant_id), "tenant_name": name, "rows": counts})
+    logger.info(
+        "tenant deleted",
+        extra={"tenant_id": str(tenant_id), "tenant_name": name, "rows": counts, "media_files": media_files},
+    )
 
 
 def _remove(path: Path, tenant_id: uuid.UUID) -> None:

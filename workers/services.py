@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -14,9 +15,9 @@ from django.utils import timezone
 from config.logging import mask_message_id, mask_number
 from tenants.backoff import backoff_delay
 from tenants.counters import counter_increment
-from tenants.formatting import format_size
-from tenants.media import FILE_FIELDS, StoredMedia, media_cap, media_store
+from tenants.media import FILE_FIELDS, StoredMedia, media_cap, media_store, upload_too_large
 from tenants.models import Ack, MessageLog, Tenant
+from tenants.remote_files import FetchRefused, fetch
 from tenants.services import message_log_record
 from tenants.webhooks import events as webhook_events
 from tenants.webhooks.outbox import webhook_emit
@@ -105,9 +106,23 @@ def outbound_media_store(
     if not data:
         raise ValidationError("The file is empty.")
     if len(data) > cap:
-        raise ValidationError(f"The file is {format_size(len(data))}; the limit is {format_size(cap)}.")
+        raise ValidationError(upload_too_large(len(data), cap))
     stored = media_store(tenant=tenant, data=data, claimed_type="", file_name=file_name)
     return OutboundMedia(stored, media_kind_for(stored.mime_type, voice_note=voice_note))
+
+
+def outbound_media_fetch(*, tenant: Tenant, url: str, voice_note: bool = False) -> OutboundMedia:
+    """Fetch a file a tenant names by URL (under the webhooks' address rules), then keep it
+    as an upload is kept; refused with the reason, and nothing kept, if it cannot be had."""
+    try:
+        fetched = fetch(url, max_bytes=media_cap(tenant), timeout=settings.MEDIA_FETCH_TIMEOUT_SECONDS)
+    except FetchRefused as exc:
+        # The URL itself is not logged: its query may hold a signed link's token.
+        logger.info("media fetch refused", extra={"tenant_id": str(tenant.id), "error": str(exc)[:300]})
+        raise ValidationError(str(exc), code="file_url") from None
+    return outbound_media_store(
+        tenant=tenant, data=fetched.data, file_name=fetched.file_name, voice_note=voice_note
+    )
 
 
 def validate_text(text: str) -> str:

@@ -60,9 +60,20 @@ class OutboundIn(serializers.Serializer):
     file = serializers.FileField(
         required=False, help_text="a photo, document or audio to send (multipart/form-data)"
     )
+    file_url = serializers.CharField(
+        required=False,
+        max_length=2000,
+        help_text="instead of `file`: a public https URL the platform fetches the file from "
+        "(the webhooks' address rules apply; redirects are followed, each one checked)",
+    )
     voice_note = serializers.BooleanField(
         required=False, default=False, help_text="send audio as a voice note"
     )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("file") and attrs.get("file_url"):
+            raise serializers.ValidationError({"file_url": ["send either file or file_url, not both"]})
+        return attrs
 
 
 class LinkCodeIn(serializers.Serializer):

@@ -256,7 +256,10 @@ class MessagesView(PortalAPIView):
             200: OpenApiResponse(
                 OutboundOut, description="replayed: queued before with this Idempotency-Key"
             ),
-            400: OpenApiResponse(description="bad number, empty or oversized text, Idempotency-Key too long"),
+            400: OpenApiResponse(
+                description="bad number, empty or oversized text, Idempotency-Key too long, a file "
+                "over the limit, a file_url that may not or could not be fetched (`detail` says why)"
+            ),
             409: OpenApiResponse(description="the Idempotency-Key was used for a different message"),
             **ERRORS,
             403: OpenApiResponse(
@@ -274,18 +277,16 @@ class MessagesView(PortalAPIView):
             raise exceptions.ValidationError(
                 {"Idempotency-Key": [f"at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters; got {len(key)}"]}
             )
-        upload = data.validated_data.get("file")
+        upload, url = data.validated_data.get("file"), data.validated_data.get("file_url")
+        voice_note = data.validated_data["voice_note"]
         try:
-            media = (
-                worker_services.outbound_media_store(
-                    tenant=tenant,
-                    data=upload.read(),
-                    file_name=upload.name or "",
-                    voice_note=data.validated_data["voice_note"],
+            media = None
+            if upload:
+                media = worker_services.outbound_media_store(
+                    tenant=tenant, data=upload.read(), file_name=upload.name or "", voice_note=voice_note
                 )
-                if upload
-                else None
-            )
+            elif url:
+                media = worker_services.outbound_media_fetch(tenant=tenant, url=url, voice_note=voice_note)
             message, created = worker_services.outbound_enqueue(
                 tenant=tenant,
                 to_number=data.validated_data["to"],

@@ -1,5 +1,6 @@
-"""Where a webhook may be sent: the one rule, checked when an endpoint is saved and again
-before every attempt (a name can resolve elsewhere by then).
+"""Where a webhook may be sent, and where a file sent by URL may be fetched from: the one
+rule, checked when an endpoint is saved and again before every attempt or fetch (a name can
+resolve elsewhere by then).
 
 In production a URL must be https, and none of the addresses its host resolves to may be
 loopback, private, link-local (which covers cloud metadata at 169.254.169.254), multicast,
@@ -29,6 +30,27 @@ class HostNotFound(UnsafeUrl):
 
 
 @dataclass(frozen=True)
+class Wording:
+    """How a refusal explains the rule to the tenant, for what the URL is for."""
+
+    encrypted: str
+    credentials: str
+    public: str
+
+
+WEBHOOK = Wording(
+    encrypted="so that events travel encrypted",
+    credentials="events are signed instead",
+    public="webhooks go to public addresses only",
+)
+FILE = Wording(
+    encrypted="so that the file travels encrypted",
+    credentials="give a link that needs none",
+    public="files are fetched from public addresses only",
+)
+
+
+@dataclass(frozen=True)
 class Target:
     """A URL checked, with the addresses it resolved to: the attempt connects to these only."""
 
@@ -54,7 +76,7 @@ def _forbidden(address: IPAddress) -> bool:
     )
 
 
-def check_syntax(url: str) -> tuple[str, str, int, str]:
+def check_syntax(url: str, wording: Wording = WEBHOOK) -> tuple[str, str, int, str]:
     """Scheme, host, port and path of a URL webhooks may go to, or UnsafeUrl."""
     try:
         parts = urlsplit(url)
@@ -64,18 +86,18 @@ def check_syntax(url: str) -> tuple[str, str, int, str]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeUrl("The URL must start with https:// and name a host.")
     if parts.scheme != "https" and settings.WEBHOOK_REQUIRE_HTTPS:
-        raise UnsafeUrl("The URL must use https://, so that events travel encrypted.")
+        raise UnsafeUrl(f"The URL must use https://, {wording.encrypted}.")
     if parts.username or parts.password:
-        raise UnsafeUrl("Put no user name or password in the URL: events are signed instead.")
+        raise UnsafeUrl(f"Put no user name or password in the URL: {wording.credentials}.")
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
-def resolve(url: str) -> Target:
+def resolve(url: str, wording: Wording = WEBHOOK) -> Target:
     """Check a URL and the addresses its host resolves to now; UnsafeUrl says what is wrong."""
-    scheme, host, port, path = check_syntax(url)
+    scheme, host, port, path = check_syntax(url, wording)
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -86,6 +108,6 @@ def resolve(url: str) -> Target:
             if _forbidden(ipaddress.ip_address(address.split("%")[0])):
                 raise UnsafeUrl(
                     f"{host} resolves to {address}, a private, loopback or link-local address: "
-                    "webhooks go to public addresses only."
+                    f"{wording.public}."
                 )
     return Target(scheme=scheme, host=host, port=port, path=path, addresses=addresses)

@@ -1,13 +1,12 @@
 """One webhook POST: to the addresses the URL was checked against, signed, bounded in time.
 
-The connection goes to an address ``safe_url.resolve`` just approved (never a second lookup
-that could answer differently), TLS still checks the certificate against the host name,
-redirects are not followed, and the whole attempt has a deadline.
+The connection goes to an address ``safe_url.resolve`` just approved (``pinned``: never a
+second lookup that could answer differently), TLS still checks the certificate against the
+host name, redirects are not followed, and the whole attempt has a deadline.
 """
 
 import http.client
 import json
-import socket
 import ssl
 import time
 from datetime import UTC, datetime
@@ -16,44 +15,13 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
+from tenants.webhooks.pinned import pinned_connection
 from tenants.webhooks.safe_url import Target
 from tenants.webhooks.services import Answer
 
 USER_AGENT = "whatsapp-platform-webhooks/1"
 # Read no more of an answer than this: its first bytes are kept, the rest is not needed.
 READ_LIMIT = 1024
-
-
-class _Pinned:
-    """Connect to a checked address, not to whatever the host name resolves to now."""
-
-    address: str
-    port: int
-    timeout: float | None
-
-    def _open(self) -> socket.socket:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-
-class PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = self._open()
-
-
-class PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        self._tls = ssl.create_default_context()
-        super().__init__(host, port, timeout=timeout, context=self._tls)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = self._tls.wrap_socket(self._open(), server_hostname=self.host)
 
 
 def body_bytes(payload: dict[str, Any]) -> bytes:
@@ -106,12 +74,9 @@ def post(
             raise TimeoutError
         return remaining
 
-    connection_class = PinnedHTTPSConnection if target.scheme == "https" else PinnedHTTPConnection
     last_error = "no address to connect to"
     for address in target.addresses:
-        connection = connection_class(
-            target.host, target.port, address, timeout=min(connect_timeout, total_timeout)
-        )
+        connection = pinned_connection(target, address, timeout=min(connect_timeout, total_timeout))
         try:
             try:
                 connection.connect()

@@ -1,0 +1,48 @@
+"""HTTP connections to an address ``safe_url.resolve`` approved, never to a second lookup.
+
+A host name can resolve to a public address when checked and to a private one a moment
+later (DNS rebinding); connecting to the checked address closes that gap. TLS still checks
+the certificate against the host name.
+"""
+
+import http.client
+import socket
+import ssl
+
+from tenants.webhooks.safe_url import Target
+
+
+class _Pinned:
+    address: str
+    port: int
+    timeout: float | None
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+
+class PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = self._open()
+
+
+class PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = self._tls.wrap_socket(self._open(), server_hostname=self.host)
+
+
+def pinned_connection(target: Target, address: str, *, timeout: float) -> http.client.HTTPConnection:
+    """An unopened connection to ``target``'s host at one of its checked addresses."""
+    connection_class = PinnedHTTPSConnection if target.scheme == "https" else PinnedHTTPConnection
+    return connection_class(target.host, target.port, address, timeout=timeout)
