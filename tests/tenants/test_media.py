@@ -112,6 +112,7 @@ def test_staff_see_a_file_in_the_admin_and_a_tenant_user_does_not(tenant, tenant
 
     page = staff.get(f"/admin/tenants/messagelog/{log.id}/change/").content.decode()
     assert f"/admin/tenants/messagelog/{log.id}/file/" in page
+    assert log.media_file.name not in page  # no link to the storage's own (unserved) path
     response = staff.get(f"/admin/tenants/messagelog/{log.id}/file/")
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
     assert b"".join(response.streaming_content) == pdf.data
