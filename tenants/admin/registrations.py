@@ -624,7 +624,7 @@ class MessageLogAdmin(TenantColumn, ReadOnlyAdmin):
     ]
     # Only these: the raw file fields would link to the storage's own path, which nothing
     # serves (files go out through file_view alone), and the raw ack repeats ack_label.
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.display(description="created", ordering="created_at")
     def created(self, obj: MessageLog) -> str:

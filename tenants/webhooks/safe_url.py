@@ -15,8 +15,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-# Cloud metadata services that are not link-local (AWS's IPv6 one, Alibaba's).
-METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+# Cloud metadata services (AWS, GCP and Azure's link-local one, AWS's IPv6 one, Alibaba's):
+# refused even where WEBHOOK_ALLOW_PRIVATE_URLS lets local receivers in, since no receiver or
+# file lives there, only the host's credentials.
+METADATA_ADDRESSES = {
+    ipaddress.ip_address("169.254.169.254"),
+    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address("100.100.100.200"),
+}
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -61,9 +67,14 @@ class Target:
     addresses: tuple[str, ...]
 
 
-def _forbidden(address: IPAddress) -> bool:
+def _unmapped(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+        return address.ipv4_mapped
+    return address
+
+
+def _forbidden(address: IPAddress) -> bool:
+    address = _unmapped(address)
     return (
         address in METADATA_ADDRESSES
         or address.is_loopback
@@ -103,6 +114,9 @@ def resolve(url: str, wording: Wording = WEBHOOK) -> Target:
     except (socket.gaierror, UnicodeError):
         raise HostNotFound(f"The host {host} could not be found.") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
+    for address in addresses:
+        if _unmapped(ipaddress.ip_address(address.split("%")[0])) in METADATA_ADDRESSES:
+            raise UnsafeUrl(f"{host} resolves to {address}, a cloud metadata address: never allowed.")
     if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
         for address in addresses:
             if _forbidden(ipaddress.ip_address(address.split("%")[0])):

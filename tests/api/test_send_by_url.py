@@ -129,8 +129,17 @@ def test_in_production_a_metadata_address_is_refused(client, send_key, settings)
     tls = send(client, send_key, file_url="https://169.254.169.254/latest/meta-data/")
 
     assert plain.json()["detail"] == "The URL must use https://, so that the file travels encrypted."
-    assert "169.254.169.254, a private, loopback or link-local address" in tls.json()["detail"]
+    assert "169.254.169.254, a cloud metadata address" in tls.json()["detail"]
     assert (plain.status_code, tls.status_code) == (400, 400)
+
+
+def test_a_metadata_address_is_refused_even_where_private_addresses_are_allowed(client, send_key):
+    response = send(client, send_key, file_url="http://169.254.169.254/latest/meta-data/")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "169.254.169.254 resolves to 169.254.169.254, a cloud metadata address: never allowed."
+    )
 
 
 @pytest.mark.parametrize(

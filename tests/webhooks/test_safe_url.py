@@ -27,7 +27,8 @@ def create(tenant, url: str) -> WebhookEndpoint:
         ("https://localhost:8443/hooks", "a private, loopback or link-local address"),
         ("https://10.1.2.3/hooks", "10.1.2.3, a private"),
         ("https://192.168.0.10/hooks", "192.168.0.10, a private"),
-        ("https://169.254.169.254/latest/meta-data/", "169.254.169.254, a private"),
+        ("https://169.254.169.254/latest/meta-data/", "169.254.169.254, a cloud metadata address"),
+        ("https://169.254.10.1/hooks", "169.254.10.1, a private, loopback or link-local"),
         ("https://[::1]/hooks", "::1, a private"),
         ("https://[::ffff:127.0.0.1]/hooks", "a private, loopback"),
         ("https://0.0.0.0/hooks", "0.0.0.0, a private"),
@@ -60,6 +61,17 @@ def test_development_settings_let_a_local_receiver_through(settings, tenant):
     settings.WEBHOOK_REQUIRE_HTTPS = False
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     assert resolve(create(tenant, "http://127.0.0.1:8001/hooks").url).addresses == ("127.0.0.1",)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/", "http://[::ffff:169.254.169.254]/", "http://100.100.100.200/"]
+)
+def test_development_settings_never_let_a_metadata_service_through(settings, tenant, url):
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    with pytest.raises(ValidationError) as error:
+        create(tenant, url)
+    assert "a cloud metadata address: never allowed" in str(error.value.message_dict["url"])
 
 
 def test_production_is_the_default(tenant):
