@@ -106,7 +106,7 @@ def test_it_adds_an_endpoint_and_shows_its_signing_secret_with_how_to_verify(own
     [
         ("http://203.0.113.9/hooks", False, "The URL must use https://, so that events travel encrypted."),
         ("https://10.0.0.5/hooks", False, "10.0.0.5 resolves to 10.0.0.5, a private, loopback or link-local"),
-        ("https://169.254.169.254/latest", False, "a private, loopback or link-local address"),
+        ("https://169.254.169.254/latest", True, "a cloud metadata address: never allowed"),
         ("not a url", True, "The URL must start with https:// and name a host."),
     ],
 )
