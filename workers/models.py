@@ -153,3 +153,19 @@ class OutboundMessage(models.Model):
     def get_media_kind_label(self) -> str:
         labels = {"image": "Photo", "video": "Video", "audio": "Audio", "ptt": "Voice note"}
         return labels.get(self.media_kind, "Document")
+
+
+class StaleCheckClock(models.Model):
+    """The stale check's own proof of reaching the database: one row, written every round.
+
+    A gap between two rounds longer than STALE_CHECK_MAX_GAP_SECONDS means the check could not
+    reach the database (or did not run) meanwhile, and nor, probably, could the workers write
+    their heartbeats: ``reachable_since`` is then the round that found the gap, and a worker's
+    silence is counted from there, not from before the outage.
+    """
+
+    reached_at = models.DateTimeField()
+    reachable_since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"stale check reached the database at {self.reached_at:%Y-%m-%d %H:%M:%S}"

@@ -124,3 +124,48 @@ def test_it_uses_the_same_number_of_queries_for_10_and_1000_workers(db, settings
     WorkerProcess.objects.update(status="STOPPED")
     many = marking_queries(1000)
     assert many == few
+
+
+def test_after_a_database_outage_only_the_worker_that_died_is_marked_and_once(db, settings):
+    """Rounds a minute apart; then none for 3 minutes (the database unreachable, so no
+    heartbeat either); the three healthy workers heartbeat again within 30 s, the fourth
+    never does."""
+    settings.STALE_CHECK_MAX_GAP_SECONDS = 90
+    start = timezone.now()
+    tenants = [running_tenant(f"Bakery {n}", seen_seconds_ago=0) for n in range(4)]
+    *healthy, dead = tenants
+
+    def beat(at):
+        for tenant in healthy:
+            services.session_heartbeat(session=tenant.session, at=at)
+
+    def round_at(seconds: float) -> int:
+        return workers_mark_stale(now=start + timedelta(seconds=seconds), threshold_seconds=120).marked
+
+    assert [round_at(0), round_at(60)] == [0, 0]
+    beat(start + timedelta(seconds=60))
+    # The outage: from 70 s to 250 s no round and no heartbeat reach the database.
+    assert round_at(250) == 0  # every heartbeat is 190 s old, yet nobody is marked
+    beat(start + timedelta(seconds=260))
+    assert [round_at(310), round_at(360)] == [0, 0]  # the dead one gets the threshold again
+    beat(start + timedelta(seconds=360))
+    marked = [round_at(seconds) for seconds in (371, 420, 480)]
+
+    assert marked == [1, 0, 0]
+    assert WorkerProcess.objects.get(tenant=dead).status == "ERROR"
+    assert [WorkerProcess.objects.get(tenant=t).status for t in healthy] == ["RUNNING"] * 3
+    assert list(Alert.objects.values_list("tenant_id", flat=True)) == [dead.id]
+    assert WorkerEvent.objects.filter(kind="STALE_MARKED").count() == 1
+
+
+def test_rounds_within_the_gap_mark_a_silent_worker_as_before(db, settings):
+    settings.STALE_CHECK_MAX_GAP_SECONDS = 90
+    start = timezone.now()
+    running_tenant("Silent", seen_seconds_ago=0)
+
+    marked = [
+        workers_mark_stale(now=start + timedelta(seconds=s), threshold_seconds=120).marked
+        for s in (0, 60, 120, 121)
+    ]
+
+    assert marked == [0, 0, 0, 1]
