@@ -230,6 +230,10 @@ LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=14)
 # --- Workers -----------------------------------------------------------------------------
 HEARTBEAT_INTERVAL_SECONDS = _positive_int("HEARTBEAT_INTERVAL_SECONDS", 30)
 STALE_WORKER_THRESHOLD_SECONDS = _positive_int("STALE_WORKER_THRESHOLD_SECONDS", 120)
+# Two stale checks further apart than this (cron runs one a minute) mean the check could not
+# reach the database meanwhile: workers' silence is then counted from the round that reached
+# it again, so a database outage does not mark every healthy worker stale.
+STALE_CHECK_MAX_GAP_SECONDS = _positive_int("STALE_CHECK_MAX_GAP_SECONDS", 90)
 WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com/")
 CHROME_BINARY = env.str("CHROME_BINARY", default="/usr/bin/chromium")
 CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
@@ -269,6 +273,11 @@ STORAGES = {
     ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# At most this many workers on one host launch their browser at the same time; the rest wait
+# in line (shown as "starting, 3rd in line"). Chromium's launch is CPU-bound: more at once
+# than the host has cores only makes each slower (make bench: workers' start-up).
+WORKER_START_CONCURRENCY = _positive_int("WORKER_START_CONCURRENCY", 2)
 
 # How many QR codes a login attempt shows before the worker stops and asks for a new start.
 QR_MAX_REFRESHES = _positive_int("QR_MAX_REFRESHES", 6)

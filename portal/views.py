@@ -178,7 +178,8 @@ def _rendered(tenant: Tenant, link: LinkCodeStatus) -> str:
     session, worker = tenant.session, tenant.worker
     changed = int(session.state_changed_at.timestamp())
     error = text_hash(worker.last_error)
-    return f"{session.state}|{changed}|{worker.status}|{tenant.status}|{error}|{link.state}"
+    place = worker.start_position or ""
+    return f"{session.state}|{changed}|{worker.status}|{place}|{tenant.status}|{error}|{link.state}"
 
 
 def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
@@ -193,6 +194,7 @@ def _status_context(tenant: Tenant, now: datetime) -> dict[str, Any]:
             since=timezone.localtime(session.state_changed_at),
             no_scan=no_scan,
             suspended=tenant.status == Tenant.Status.SUSPENDED,
+            start_position=worker.start_position,
         ),
         "heartbeat": humanize_age(session.heartbeat_age(now)),
         "worker_words": wording.worker_words(worker.status),

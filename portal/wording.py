@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from tenants.formatting import percent
-from tenants.history import NO_SCAN_WORDS, QR_NOT_SCANNED, uptime_from_events
+from tenants.history import NO_SCAN_WORDS, QR_NOT_SCANNED, in_line_words, uptime_from_events
 from tenants.models import (
     Ack,
     Tenant,
@@ -263,9 +263,17 @@ def session_state_words(state: str, since: datetime | None = None) -> StateWords
 
 
 def dashboard_state_words(
-    state: str, *, since: datetime | None, no_scan: bool, suspended: bool
+    state: str, *, since: datetime | None, no_scan: bool, suspended: bool, start_position: int | None = None
 ) -> StateWords:
-    """The dashboard's headline: a stopped session says why, when that is for the tenant to act on."""
+    """The dashboard's headline: a stopped session says why, when that is for the tenant to act
+    on; a starting one, its place in line when the server is opening several at once."""
+    if state == State.STARTING and start_position:
+        return StateWords(
+            f"{in_line_words(start_position)} — this takes a little longer",
+            "The server is opening several WhatsApp sessions at once, a few at a time so each "
+            "opens quickly. Yours opens as soon as the ones before it have.",
+            "info",
+        )
     if state == State.STOPPED and suspended:
         return SUSPENDED_STOPPED_WORDS
     if state == State.STOPPED and no_scan:

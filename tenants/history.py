@@ -114,10 +114,26 @@ def stop_words(worker_status: str | None, stop_reason: str | None) -> str:
     return ""
 
 
-def worker_words(worker_status: str | None, session_state: str | None) -> str:
-    """A worker's status in words: starting, it spends the whole QR phase waiting for a scan."""
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def in_line_words(position: int) -> str:
+    """A starting worker waiting for its turn to launch a browser (WORKER_START_CONCURRENCY)."""
+    return f"Starting, {ordinal(position)} in line"
+
+
+def worker_words(
+    worker_status: str | None, session_state: str | None, start_position: int | None = None
+) -> str:
+    """A worker's status in words: starting, it spends the whole QR phase waiting for a scan,
+    and may first wait in the host's line to launch its browser."""
     if worker_status is None:
         return "no worker"
+    if worker_status == WorkerStatus.STARTING and start_position:
+        return in_line_words(start_position)
     if worker_status == WorkerStatus.STARTING and session_state == State.QR:
         return State.QR.label
     return WorkerStatus(worker_status).label

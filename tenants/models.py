@@ -224,6 +224,9 @@ class WorkerProcess(TimestampedModel):
     # The browser tree's cost, sampled with each heartbeat (PSS, and CPU since the last one).
     browser_memory_mb = models.FloatField(null=True, blank=True)
     browser_cpu_percent = models.FloatField(null=True, blank=True)
+    # While STARTING: its place in the host's line to launch a browser (1 is next), when more
+    # workers start at once than WORKER_START_CONCURRENCY; None otherwise.
+    start_position = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = "worker process"

@@ -165,7 +165,7 @@ def worker_set_status(
     """Move a worker to ``status``; starting records pid and host, ERROR records the reason."""
     now = timezone.now()
     Status = WorkerProcess.Status
-    updates: dict[str, Any] = {}
+    updates: dict[str, Any] = {"start_position": None}  # any move ends a wait in line
     if status == Status.STARTING:
         updates.update(pid=pid, host=socket.gethostname(), started_at=now, stopped_at=None)
     elif status == Status.STOPPED:
@@ -175,6 +175,15 @@ def worker_set_status(
     return _transition(
         worker, field="status", new=status, kind=Kind.WORKER_STATUS, reason=reason, updates=updates
     )
+
+
+def worker_set_start_position(*, worker: WorkerProcess, position: int | None) -> None:
+    """A starting worker's place in the host's line to launch its browser (None: launching).
+
+    Not a transition: no timeline line per step, the worker's status says STARTING all along.
+    """
+    WorkerProcess.objects.filter(pk=worker.pk).update(start_position=position, updated_at=timezone.now())
+    worker.start_position = position
 
 
 def worker_record_command(*, worker: WorkerProcess, action: str, by: str, host: str) -> None:

@@ -122,6 +122,10 @@ StatusOut = inline_serializer(
                 "last_error": serializers.CharField(
                     help_text="the last problem in plain words (raw reasons can name hosts or exceptions)"
                 ),
+                "start_position": serializers.IntegerField(
+                    allow_null=True,
+                    help_text="while starting: its place in the host's line to launch a browser (1 is next)",
+                ),
             },
         ),
         "session": inline_serializer(

@@ -120,7 +120,11 @@ class StatusView(PortalAPIView):
         return Response(
             {
                 "tenant": PortalTenantOut(tenant).data,
-                "worker": {"status": worker.status, "last_error": wording.reason_words(worker.last_error)},
+                "worker": {
+                    "status": worker.status,
+                    "last_error": wording.reason_words(worker.last_error),
+                    "start_position": worker.start_position,
+                },
                 "session": {
                     "state": session.state,
                     "state_label": session.get_state_display(),

@@ -381,7 +381,7 @@ class TenantAdmin(SuspensionActionsMixin, WorkerActionsMixin, admin.ModelAdmin):
         if worker is None:
             return "-"
         session = getattr(obj, "session", None)
-        words = worker_words(worker.status, session.state if session else None)
+        words = worker_words(worker.status, session.state if session else None, worker.start_position)
         waits = stop_words(worker.status, getattr(obj, "stop_reason", None))
         return badge(
             worker.status, f"{words}: {waits.lower()}" if waits else words, tone="warn" if waits else ""
@@ -440,7 +440,7 @@ class WorkerProcessAdmin(TenantColumn, WorkerActionsMixin, ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: WorkerProcess) -> str:
-        words = worker_words(obj.status, obj.tenant.session.state)
+        words = worker_words(obj.status, obj.tenant.session.state, obj.start_position)
         return badge(obj.status, words, tone="warn" if self._stop_words(obj) else "")
 
     @admin.display(description="heartbeat", ordering="tenant__session__last_seen_at")

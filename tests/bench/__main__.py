@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, one after the other."""
 
-from tests.bench import logs, page_library, pagination, stale, webhooks, worker
+from tests.bench import logs, page_library, pagination, stale, startup, webhooks, worker
 
 if __name__ == "__main__":
     logs.main()
@@ -9,3 +9,4 @@ if __name__ == "__main__":
     webhooks.main()
     page_library.main()
     worker.main()
+    startup.main()

@@ -81,7 +81,7 @@ def test_it_tells_the_live_script_what_it_rendered(owner, tenant):
     body = owner.get(URL).content.decode()
     changed = int(session_of(tenant).state_changed_at.timestamp())
     # The error's text as a 31-based hash of its UTF-16 code units, as the script computes it.
-    assert f'data-rendered="STOPPED|{changed}|STOPPED|NEW|{JAVA_HASH_OF_THE_ERROR}|none"' in body
+    assert f'data-rendered="STOPPED|{changed}|STOPPED||NEW|{JAVA_HASH_OF_THE_ERROR}|none"' in body
     assert "another window" not in body.split("data-rendered=")[1].split(">")[0]
 
 

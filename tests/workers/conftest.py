@@ -115,7 +115,7 @@ def start_supervisord(
     started: list[Supervisord] = []
     settings.LOG_DIR = Path(worker_env["LOG_DIR"])
 
-    def start(on: Simulator | None = None) -> Supervisord:
+    def start(on: Simulator | None = None, **overrides: str) -> Supervisord:
         run_dir = tmp_path / f"host-{len(started)}"
         conf_dir = run_dir / "conf.d"
         log_dir = run_dir / "log"
@@ -123,7 +123,7 @@ def start_supervisord(
             directory.mkdir(parents=True, exist_ok=True)
         config = run_dir / "supervisord.conf"
         config.write_text(main_config(run_dir=run_dir, conf_dir=conf_dir, log_dir=log_dir))
-        env = {**worker_env, "WHATSAPP_WEB_URL": (on or simulator).url + "/"}
+        env = {**worker_env, "WHATSAPP_WEB_URL": (on or simulator).url + "/", **overrides}
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "supervisord"), "-c", str(config)],
             env=env,

@@ -217,3 +217,140 @@ def test_qr_codes_shown_during_an_outage_are_not_all_counted_against_the_login(
     simulator.link(shown)
     wait_until(lambda: state_of(tenant) == "CONNECTED", what="CONNECTED")
     assert worker.stop() == 0
+
+
+def test_a_3_minute_outage_marks_only_the_worker_that_died_meanwhile(
+    tenant, database_proxy, start_simulator, start_worker, worker_env, tmp_path
+):
+    from tenants import services
+    from tenants.models import Alert, Tenant, WorkerProcess
+    from tenants.selectors import session_uptime
+
+    through_proxy = url_through(database_proxy)
+    timing = {
+        "DATABASE_URL": through_proxy,
+        "HEARTBEAT_INTERVAL_SECONDS": "3",
+        "STALE_WORKER_THRESHOLD_SECONDS": "15",
+        "STALE_CHECK_MAX_GAP_SECONDS": "10",
+    }
+    simulator = start_simulator(qr_rotate_seconds=120, loading_seconds=0.3)
+    tenants = [tenant, *(services.tenant_create(name=f"Bakery {n}") for n in range(2, 5))]
+    workers = {t.id: start_worker(t.id, simulator, **timing) for t in tenants}
+    for n, each in enumerate(tenants):
+        connect(each, simulator, phone=f"1555000100{n}")
+    *healthy, doomed = tenants
+    connected_at = datetime.now(UTC)
+    output = tmp_path / "stale.out"
+    check = subprocess.Popen(
+        [sys.executable, "manage.py", "check_stale_workers", "--every", "2"],
+        cwd=PROJECT_DIR,
+        env={**worker_env, **timing},
+        stdout=output.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: "stale check done" in output.read_text(), what="a first round")
+        database_proxy.cut()
+        try:
+            time.sleep(20)
+            workers[doomed.id].stop(signal.SIGKILL)  # dies while nobody can see it
+            subprocess.run(
+                ["pkill", "-KILL", "-f", f"user-data-dir={worker_env['SESSIONS_DIR']}/{doomed.id}"]
+            )
+            time.sleep(160)
+        finally:
+            database_proxy.restore()
+        wait_until(
+            lambda: WorkerProcess.objects.get(tenant=doomed).status == "ERROR",
+            timeout=60,
+            what="the dead worker marked",
+        )
+        time.sleep(20)  # more rounds: nobody else is marked, the dead one not again
+    finally:
+        check.send_signal(signal.SIGTERM)
+        assert check.wait(timeout=30) == 0
+
+    assert [WorkerProcess.objects.get(tenant=t).status for t in healthy] == ["RUNNING"] * 3
+    assert list(Alert.objects.values_list("tenant_id", flat=True)) == [doomed.id]
+    assert list(WorkerEvent.objects.filter(kind="STALE_MARKED").values_list("tenant_id", flat=True)) == [
+        doomed.id
+    ]
+    for each in healthy:
+        since_connected = datetime.now(UTC) - connected_at  # the time it was shown a QR code aside
+        assert session_uptime(tenant=each, window=since_connected) == 1.0, each.name
+        assert (
+            not WorkerEvent.objects.filter(tenant=each, kind="SESSION_STATE")
+            .exclude(new_value__in=["STARTING", "QR", "CONNECTED"])
+            .exists()
+        )
+        assert not WorkerEvent.objects.filter(tenant=each, new_value="ERROR").exists(), each.name
+    assert Tenant.objects.get(pk=doomed.pk).status == "ERROR"
+    assert "silence counts from now" in output.read_text()
+
+
+def test_a_worker_started_while_the_database_is_cut_waits_then_connects(
+    tenant, database_proxy, simulator, start_supervisord, worker_env
+):
+    from workers import orchestration
+
+    daemon = start_supervisord(DATABASE_URL=url_through(database_proxy))
+    database_proxy.cut()
+    try:
+        orchestration.worker_start(tenant=tenant, by="test")
+        program = worker_of(tenant).process_name
+        time.sleep(30)  # supervisord gives up after 5 quick exits: about 15 s
+        info = daemon.rpc().getProcessInfo(program)
+        assert info["statename"] == "RUNNING", info
+        first_pid = info["pid"]
+    finally:
+        database_proxy.restore()
+    connect(tenant, simulator)
+
+    info = daemon.rpc().getProcessInfo(program)
+    assert (info["statename"], info["pid"]) == ("RUNNING", first_pid)  # the same process all along
+    output = Path(info["stdout_logfile"]).read_text() + Path(info["stderr_logfile"]).read_text()
+    assert output.count("database unreachable at start; waiting for it") == 1
+    assert "database reachable; starting" in output
+    assert "FATAL" not in (daemon.socket_path.parent / "log" / "supervisord.log").read_text()
+
+
+def test_a_worker_stopped_during_an_outage_leaves_a_journal_the_next_one_writes_first(
+    tenant, database_proxy, start_simulator, start_worker, worker_env
+):
+    simulator = start_simulator(qr_rotate_seconds=120, loading_seconds=0.3)
+    first = start_worker(tenant.id, simulator, DATABASE_URL=url_through(database_proxy))
+    session_id = connect(tenant, simulator)
+    journal = Path(worker_env["SESSIONS_DIR"]) / str(tenant.id) / "owed.jsonl"
+    customers = [f"1555765432{n}" for n in range(3)]
+
+    database_proxy.cut()
+    cut_at = datetime.now(UTC)
+    try:
+        for number in customers:
+            simulator.incoming(session_id, number, f"order for {number[-1]}")
+            time.sleep(2)
+        wait_until(
+            lambda: journal.exists() and journal.read_text().count("\n") == 3, what="three lines journaled"
+        )
+        assert first.stop(signal.SIGTERM, timeout=60) == 0  # tries 10 s to write, then keeps the journal
+        stopped_at = datetime.now(UTC)
+        whole = journal.stat().st_size
+        with journal.open("ab") as handle:  # a line the disk only half wrote
+            handle.write(b'{"owed":"event","event":{"$type":"IncomingMes')
+        time.sleep(max(0.0, 60 - (datetime.now(UTC) - cut_at).total_seconds()))
+    finally:
+        database_proxy.restore()
+    assert not MessageLog.objects.filter(tenant=tenant, direction="IN").exists()
+
+    second = start_worker(tenant.id, simulator)
+    wait_until(lambda: not journal.exists(), timeout=60, what="the journal written and deleted")
+    wait_until(lambda: state_of(tenant) == "CONNECTED", what="CONNECTED again, no QR code")
+
+    logged = list(MessageLog.objects.filter(tenant=tenant, direction="IN").order_by("created_at"))
+    assert [log.from_number for log in logged] == customers  # once each, in order
+    assert all(cut_at < log.created_at < stopped_at for log in logged)  # when they arrived
+    lines = tenant_log_lines(worker_env, tenant.id)
+    (skipped,) = [line for line in lines if line.get("event") == "journal_line_skipped"]
+    assert (skipped["file"], skipped["offset"]) == (str(journal), whole)
+    assert [line["records"] for line in lines if line.get("event") == "journal_replayed"] == [3]
+    assert second.stop() == 0

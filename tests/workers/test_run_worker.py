@@ -19,14 +19,6 @@ from workers.services import outbound_enqueue
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-
-
-
-
-
-
-
-
 def decode_data_uri(data_uri: str) -> str:
     png = base64.b64decode(data_uri.removeprefix("data:image/png;base64,"))
     (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
@@ -232,3 +224,36 @@ def test_it_sends_what_was_queued_while_it_was_down_exactly_once(tenant, simulat
         what="every queued message marked SENT",
     )
     assert second.stop() == 0
+
+
+def test_it_waits_its_turn_to_launch_and_says_so_to_staff_and_the_tenant(
+    tenant, tenant_user, staff_user, simulator, start_worker, worker_env
+):
+    import fcntl
+
+    from django.test import Client
+
+    launch = Path(worker_env["SESSIONS_DIR"]) / ".launch"
+    launch.mkdir(parents=True)
+    with (launch / "slot-0.lock").open("a") as slot:
+        fcntl.flock(slot, fcntl.LOCK_EX)  # another worker launching its browser
+        start_worker(tenant.id, simulator, WORKER_START_CONCURRENCY="1")
+        wait_until(lambda: worker_of(tenant).start_position == 1, what="1st in line")
+
+        staff, owner = Client(), Client()
+        staff.force_login(staff_user)
+        owner.force_login(tenant_user)
+        https = {"secure": True}
+        assert "Starting, 1st in line" in staff.get("/admin/tenants/workerprocess/", **https).content.decode()
+        assert (
+            "Starting, 1st in line — this takes a little longer"
+            in owner.get("/portal/", **https).content.decode()
+        )
+        assert not chromium_processes_using(Path(worker_env["SESSIONS_DIR"]) / str(tenant.id))
+    # The slot is free: the browser launches, the code to scan follows.
+    wait_until(lambda: current_qr(tenant), what="a QR code once launched")
+    assert worker_of(tenant).start_position is None
+    waiting = [
+        line for line in tenant_log_lines(worker_env, tenant.id) if line.get("event") == "launch_waiting"
+    ]
+    assert [line["position"] for line in waiting] == [1]

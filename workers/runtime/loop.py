@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.db import connection
 
@@ -23,7 +23,17 @@ from tenants.models import LINKABLE_STATES, Tenant, WhatsAppSession, WorkerProce
 from workers import services
 from workers.runtime.context import EXIT_FAILED, EXIT_OK, Context, PageClient, StopWorker, WorkerConfig
 from workers.runtime.handlers import Handlers
-from workers.runtime.outage import Outage, OutageBuffer, Owed, OwedEvent, OwedFailure, OwedRequeue, OwedSent
+from workers.runtime.launch import LaunchQueue, StoppedWaiting
+from workers.runtime.outage import (
+    Journaled,
+    Outage,
+    OutageBuffer,
+    Owed,
+    OwedEvent,
+    OwedFailure,
+    OwedRequeue,
+    OwedSent,
+)
 from workers.runtime.sender import Sender
 from workers.runtime.vitals import Vitals
 from workers.whatsapp import events
@@ -46,6 +56,8 @@ class Worker:
         client: PageClient,
         config: WorkerConfig,
         log: logging.Logger | logging.LoggerAdapter,
+        journal: Journaled | None = None,
+        launch: LaunchQueue | None = None,
     ) -> None:
         self.ctx = Context(
             tenant=tenant,
@@ -59,7 +71,9 @@ class Worker:
         self.handlers = Handlers(self.ctx)
         self.vitals = Vitals(self.ctx)
         self.sender = Sender(self.ctx, record=self._record)
-        self.owed = OutageBuffer()
+        # What an outage leaves owed, with a copy on disk (journal) that outlives the process.
+        self.owed = OutageBuffer(journal=journal)
+        self.launch = launch
         self.stop_requested = False
         self._next_suspension_check = 0.0
         self._next_link_check = 0.0
@@ -112,10 +126,50 @@ class Worker:
         )
         self.sender.start()
         self.log.info("worker starting", extra={"event": "worker_starting", "pid": os.getpid()})
+        with self._launch_slot():
+            try:
+                ctx.client.start()
+            except BrowserGone as exc:
+                self._recover_browser(str(exc))
+        self._replay_journal()
+
+    @contextlib.contextmanager
+    def _launch_slot(self) -> Iterator[None]:
+        """The browser launches when the host's line lets it (WORKER_START_CONCURRENCY)."""
+        if self.launch is None:
+            yield
+            return
+
+        def show(position: int | None) -> None:
+            tenant_services.worker_set_start_position(worker=self.ctx.worker, position=position)
+            if position is not None:
+                self.log.info(
+                    "waiting in line to launch the browser",
+                    extra={"event": "launch_waiting", "position": position},
+                )
+
         try:
-            ctx.client.start()
-        except BrowserGone as exc:
-            self._recover_browser(str(exc))
+            with self.launch.slot(on_position=show, stopping=lambda: self.stop_requested):
+                yield
+        except StoppedWaiting:
+            raise StopWorker("stopped on request while in line to start", EXIT_OK) from None
+
+    def _replay_journal(self) -> None:
+        """What a worker stopped during an outage could not write: first, before anything new."""
+        journal = self.owed.journal
+        records = journal.load() if journal is not None else []
+        if not records:
+            return
+        self.owed.restore(records)
+        self.log.info(
+            "journal found; writing it first", extra={"event": "journal_replay", "records": len(records)}
+        )
+        try:
+            self._catch_up()
+        except DATABASE_DOWN as exc:  # down again: owed as in any outage, the journal kept
+            self._database_lost(exc)
+            return
+        self.log.info("journal written", extra={"event": "journal_replayed", "records": len(records)})
 
     def _note_unclean_end(self) -> None:
         """A previous process that never said it stopped was killed or crashed: say so."""
@@ -163,10 +217,17 @@ class Worker:
         deadline = time.monotonic() + STOP_CATCH_UP_SECONDS
         while not self._try_catch_up():
             if time.monotonic() >= deadline:
-                self.log.error(
-                    "stopping with the database still down; writes lost",
-                    extra={"event": "database_down_at_stop", "unwritten": len(self.owed)},
-                )
+                self.owed.sync()
+                if self.owed.journal is not None:
+                    self.log.error(
+                        "stopping with the database still down; what is owed is kept in the journal",
+                        extra={"event": "database_down_at_stop", "journaled": len(self.owed)},
+                    )
+                else:
+                    self.log.error(
+                        "stopping with the database still down; writes lost",
+                        extra={"event": "database_down_at_stop", "unwritten": len(self.owed)},
+                    )
                 return
             time.sleep(1.0)
 
@@ -349,6 +410,7 @@ class Worker:
                 time.sleep(wait)  # recovered (and recorded) once the database is back
         else:
             time.sleep(wait)
+        self.owed.sync()  # the batch: at most a second of records is ever only in memory
         if self.stop_requested or time.monotonic() < outage.next_try:
             return
         if self._try_catch_up():

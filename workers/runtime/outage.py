@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from config.outage import DATABASE_DOWN, describe
 from workers.models import OutboundMessage
@@ -66,10 +67,20 @@ class Outage:
         return time.monotonic() - self.started
 
 
+class Journaled(Protocol):
+    """Where the buffer keeps a copy on disk (workers.runtime.journal.Journal)."""
+
+    def append(self, record: Owed) -> None: ...
+    def load(self) -> list[Owed]: ...
+    def sync(self) -> int: ...
+    def delete(self) -> None: ...
+
+
 class OutageBuffer:
-    def __init__(self, limit: int = OWED_LIMIT) -> None:
+    def __init__(self, limit: int = OWED_LIMIT, journal: Journaled | None = None) -> None:
         self.limit = limit
         self._owed: deque[Owed] = deque()
+        self.journal = journal
 
     def __len__(self) -> int:
         return len(self._owed)
@@ -80,6 +91,16 @@ class OutageBuffer:
 
     def add(self, record: Owed) -> None:
         self._owed.append(record)
+        if self.journal is not None:
+            self.journal.append(record)
+
+    def restore(self, records: Iterable[Owed]) -> None:
+        """Records a previous process left in the journal: owed first, already on disk."""
+        self._owed.extendleft(reversed(list(records)))
+
+    def sync(self) -> int:
+        """Make the journal's copy durable (fsync); returns how many records that was."""
+        return self.journal.sync() if self.journal is not None else 0
 
     def add_events(self, found: Iterable[events.Event]) -> None:
         for event in found:
@@ -91,7 +112,7 @@ class OutageBuffer:
                     for owed in self._owed
                     if not (isinstance(owed, OwedEvent) and isinstance(owed.event, events.QrCode))
                 )
-            self._owed.append(OwedEvent(event))
+            self.add(OwedEvent(event))
 
     def replay(self, write: Callable[[Owed], object]) -> None:
         """Write every record, oldest first. The database going down again keeps the rest
@@ -105,3 +126,6 @@ class OutageBuffer:
                 self._owed.popleft()
                 raise
             self._owed.popleft()
+        # Everything is in the database: the copy on disk is not needed any more.
+        if self.journal is not None:
+            self.journal.delete()

@@ -41,6 +41,7 @@
       status.session.state,
       changed,
       status.worker.status,
+      status.worker.start_position || "",
       status.tenant.status,
       textHash(status.worker.last_error || ""),
       status.session.link_code_state

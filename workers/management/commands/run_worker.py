@@ -11,17 +11,21 @@ import os
 import signal
 import sys
 import threading
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import connections
 
+from config.outage import wait_for_database
 from config.startup import PlatformCommand
 from tenants.logs.files import InvalidTenantId, parse_tenant_id
 from tenants.logs.handler import tenant_logger
 from tenants.models import Tenant
 from workers.runtime import Worker, WorkerConfig
+from workers.runtime.journal import FILE_NAME as JOURNAL_FILE
+from workers.runtime.journal import Journal
+from workers.runtime.launch import LaunchQueue
 from workers.whatsapp.client import WhatsAppClient
 from workers.whatsapp.profile import ProfileInUse, hold_session_lock
 
@@ -35,6 +39,13 @@ class Command(PlatformCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("tenant", nargs="?", default=os.environ.get("TENANT_ID", ""))
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        # Before the system checks, which would fail on a database that is not up yet: a
+        # worker started during an outage (or on a host that boots before its database)
+        # waits, running, so supervisord never gives up on it as FATAL.
+        wait_for_database(logger)
+        super().check(*args, **kwargs)
 
     def handle(self, *args: object, tenant: str, **options: object) -> None:
         # Line by line to the supervisor's log file: a killed worker's last words are kept.
@@ -79,7 +90,18 @@ def run_worker(tenant_arg: str) -> int:
         command_timeout=settings.WORKER_BROWSER_TIMEOUT_SECONDS,
         log=log,
     )
-    worker = Worker(tenant=tenant, client=client, config=WorkerConfig.from_settings(), log=log)
+    journal = Journal(settings.SESSIONS_DIR / str(tenant_id) / JOURNAL_FILE, log)
+    launch = LaunchQueue(
+        settings.SESSIONS_DIR / ".launch", slots=settings.WORKER_START_CONCURRENCY, name=str(tenant_id)
+    )
+    worker = Worker(
+        tenant=tenant,
+        client=client,
+        config=WorkerConfig.from_settings(),
+        log=log,
+        journal=journal,
+        launch=launch,
+    )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.request_stop())
     threading.excepthook = worker.fail_from_thread
