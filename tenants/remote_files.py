@@ -10,14 +10,13 @@ the whole fetch, redirects included, has one deadline.
 import http.client
 import os
 import ssl
-import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
 from tenants.formatting import format_size
 from tenants.media import upload_too_large
 from tenants.webhooks import safe_url
-from tenants.webhooks.pinned import pinned_connection
+from tenants.webhooks.pinned import CouldNotConnect, Deadline, connect_first
 
 USER_AGENT = "whatsapp-platform-media/1"
 MAX_REDIRECTS = 3
@@ -36,7 +35,7 @@ class Fetched:
 
 def fetch(url: str, *, max_bytes: int, timeout: float) -> Fetched:
     """GET the file at ``url``, following at most MAX_REDIRECTS redirects, each one checked."""
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             target = safe_url.resolve(url, safe_url.FILE)
@@ -50,53 +49,40 @@ def fetch(url: str, *, max_bytes: int, timeout: float) -> Fetched:
 
 
 def _get(
-    target: safe_url.Target, *, max_bytes: int, deadline: float, timeout: float
+    target: safe_url.Target, *, max_bytes: int, deadline: Deadline, timeout: float
 ) -> tuple[str | None, bytes]:
     """(the redirect's Location, b"") or (None, the body) from the first address that answers."""
 
-    def left() -> float:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        return remaining
-
-    last_error = "no address to connect to"
-    for address in target.addresses:
-        connection = pinned_connection(target, address, timeout=left())
-        try:
-            try:
-                connection.connect()
-            except (OSError, ssl.SSLError) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-                continue
-            sock = connection.sock
-            assert sock is not None
-            sock.settimeout(left())
-            connection.request("GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
-            sock.settimeout(left())
-            response = connection.getresponse()
-            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
-                return response.getheader("Location", ""), b""
-            if response.status != 200:
-                raise FetchRefused(
-                    f"{target.host} answered {response.status} {response.reason} for the file."
-                )
-            declared = response.getheader("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchRefused(upload_too_large(int(declared), max_bytes))
-            body = bytearray()
-            while chunk := response.read(CHUNK):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchRefused(f"The file is over {format_size(max_bytes)}, the limit.")
-                left()  # each read waits at most what was left before it; past the deadline, stop
-            return None, bytes(body)
-        except TimeoutError:
-            raise FetchRefused(f"{target.host} did not send the file within {timeout:g} s.") from None
-        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-            raise FetchRefused(
-                f"The file could not be fetched from {target.host}: {type(exc).__name__}."
-            ) from None
-        finally:
-            connection.close()
-    raise FetchRefused(f"Could not connect to {target.host} ({last_error[:200]}).")
+    try:
+        connection, sock = connect_first(target, timeout=deadline.left())
+    except CouldNotConnect as exc:
+        raise FetchRefused(f"Could not connect to {target.host} ({str(exc)[:200]}).") from None
+    except TimeoutError:
+        raise FetchRefused(f"{target.host} did not send the file within {timeout:g} s.") from None
+    try:
+        sock.settimeout(deadline.left())
+        connection.request("GET", target.path, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        sock.settimeout(deadline.left())
+        response = connection.getresponse()
+        if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+            return response.getheader("Location", ""), b""
+        if response.status != 200:
+            raise FetchRefused(f"{target.host} answered {response.status} {response.reason} for the file.")
+        declared = response.getheader("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FetchRefused(upload_too_large(int(declared), max_bytes))
+        body = bytearray()
+        while chunk := response.read(CHUNK):
+            body += chunk
+            if len(body) > max_bytes:
+                raise FetchRefused(f"The file is over {format_size(max_bytes)}, the limit.")
+            deadline.left()  # each read waits at most what was left before it; past it, stop
+        return None, bytes(body)
+    except TimeoutError:
+        raise FetchRefused(f"{target.host} did not send the file within {timeout:g} s.") from None
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        raise FetchRefused(
+            f"The file could not be fetched from {target.host}: {type(exc).__name__}."
+        ) from None
+    finally:
+        connection.close()

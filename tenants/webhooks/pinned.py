@@ -8,6 +8,7 @@ the certificate against the host name.
 import http.client
 import socket
 import ssl
+import time
 
 from tenants.webhooks.safe_url import Target
 
@@ -46,3 +47,38 @@ def pinned_connection(target: Target, address: str, *, timeout: float) -> http.c
     """An unopened connection to ``target``'s host at one of its checked addresses."""
     connection_class = PinnedHTTPSConnection if target.scheme == "https" else PinnedHTTPConnection
     return connection_class(target.host, target.port, address, timeout=timeout)
+
+
+class Deadline:
+    """One time limit for a whole exchange: each step may wait only what is left of it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left; TimeoutError once there are none."""
+        remaining = self.at - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        return remaining
+
+
+class CouldNotConnect(OSError):
+    """None of the checked addresses accepted a connection; the message says the last error."""
+
+
+def connect_first(target: Target, *, timeout: float) -> tuple[http.client.HTTPConnection, socket.socket]:
+    """An open connection to the first of ``target``'s checked addresses that accepts, and its
+    socket (kept: http.client lets go of it once an answer says the connection closes)."""
+    last_error = "no address to connect to"
+    for address in target.addresses:
+        connection = pinned_connection(target, address, timeout=timeout)
+        try:
+            connection.connect()
+        except (OSError, ssl.SSLError) as exc:
+            connection.close()
+            last_error = f"{type(exc).__name__}: {exc}"
+            continue
+        assert connection.sock is not None
+        return connection, connection.sock
+    raise CouldNotConnect(last_error)

@@ -15,7 +15,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
-from tenants.webhooks.pinned import pinned_connection
+from tenants.webhooks.pinned import CouldNotConnect, Deadline, connect_first
 from tenants.webhooks.safe_url import Target
 from tenants.webhooks.services import Answer
 
@@ -63,55 +63,41 @@ def post(
 ) -> Answer:
     """POST once; the Answer holds the status and first bytes, or what went wrong."""
     started = time.monotonic()
-    deadline = started + total_timeout
+    deadline = Deadline(total_timeout)
 
     def elapsed_ms() -> int:
         return int((time.monotonic() - started) * 1000)
 
-    def left() -> float:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        return remaining
-
-    last_error = "no address to connect to"
-    for address in target.addresses:
-        connection = pinned_connection(target, address, timeout=min(connect_timeout, total_timeout))
-        try:
-            try:
-                connection.connect()
-            except (OSError, ssl.SSLError) as exc:
-                last_error = f"could not connect to {target.host}: {exc.__class__.__name__}: {exc}"
-                continue
-            # Kept: http.client lets go of its socket once an answer says it closes.
-            sock = connection.sock
-            assert sock is not None
-            sock.settimeout(left())
-            connection.request(
-                "POST",
-                target.path,
-                body=body,
-                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
-            )
-            sock.settimeout(left())
-            response = connection.getresponse()
-            sock.settimeout(left())
-            excerpt = response.read(READ_LIMIT).decode("utf-8", "replace")
-            error = ""
-            if 300 <= response.status < 400:
-                location = response.getheader("Location", "")[:200]
-                error = f"redirect to {location or 'another URL'} not followed: give the final URL"
-            return Answer(
-                status_code=response.status,
-                latency_ms=elapsed_ms(),
-                excerpt=excerpt,
-                error=error,
-                retry_after=_retry_after(response.getheader("Retry-After"), datetime.now(UTC)),
-            )
-        except TimeoutError:
-            return Answer(latency_ms=elapsed_ms(), error=f"no answer within {total_timeout:g} s")
-        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
-            return Answer(latency_ms=elapsed_ms(), error=f"{exc.__class__.__name__}: {exc}"[:300])
-        finally:
-            connection.close()
-    return Answer(latency_ms=elapsed_ms(), error=last_error[:300])
+    try:
+        connection, sock = connect_first(target, timeout=min(connect_timeout, total_timeout))
+    except CouldNotConnect as exc:
+        return Answer(latency_ms=elapsed_ms(), error=f"could not connect to {target.host}: {exc}"[:300])
+    try:
+        sock.settimeout(deadline.left())
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+        )
+        sock.settimeout(deadline.left())
+        response = connection.getresponse()
+        sock.settimeout(deadline.left())
+        excerpt = response.read(READ_LIMIT).decode("utf-8", "replace")
+        error = ""
+        if 300 <= response.status < 400:
+            location = response.getheader("Location", "")[:200]
+            error = f"redirect to {location or 'another URL'} not followed: give the final URL"
+        return Answer(
+            status_code=response.status,
+            latency_ms=elapsed_ms(),
+            excerpt=excerpt,
+            error=error,
+            retry_after=_retry_after(response.getheader("Retry-After"), datetime.now(UTC)),
+        )
+    except TimeoutError:
+        return Answer(latency_ms=elapsed_ms(), error=f"no answer within {total_timeout:g} s")
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        return Answer(latency_ms=elapsed_ms(), error=f"{exc.__class__.__name__}: {exc}"[:300])
+    finally:
+        connection.close()
