@@ -18,7 +18,7 @@ from workers import services
 from workers.qr import qr_png_data_uri
 from workers.runtime.context import EXIT_OK, Context, StopWorker
 from workers.whatsapp import events
-from workers.whatsapp.client import CallFailed
+from workers.whatsapp.client import BrowserGone, CallFailed
 
 State = WhatsAppSession.State
 Status = WorkerProcess.Status
@@ -199,6 +199,10 @@ class Handlers:
                 data = ctx.client.download_media(event.wa_message_id)
             except CallFailed as exc:
                 reason = f"not kept: WhatsApp could not download it ({str(exc)[:200]})"
+            except BrowserGone as exc:
+                # The message is logged all the same; the loop finds the browser gone on its
+                # next call and restarts it.
+                reason = f"not kept: the browser stopped answering ({str(exc)[:200]})"
             else:
                 return media_store(
                     tenant=ctx.tenant, data=data, claimed_type=info.mime_type, file_name=info.file_name

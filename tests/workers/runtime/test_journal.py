@@ -86,3 +86,45 @@ def test_the_journal_goes_once_everything_is_written(tenant, tmp_path):
     buffer.replay(written.append)
 
     assert len(written) == 1 and not path.exists()
+
+
+def test_a_starting_worker_writes_the_journal_first_and_a_record_that_fails_does_not_stop_it(
+    tenant, fake_client, log_dir, tmp_path, caplog
+):
+    from tenants.models import MessageLog
+    from tests.workers.runtime.conftest import CONFIG
+    from workers.runtime.loop import Worker
+    from workers.whatsapp.client import BrowserGone
+
+    path = tmp_path / "owed.jsonl"
+    left = Journal(path, logging.getLogger("test"))
+    for n in (1, 2, 3):
+        left.append(OwedEvent(photo(n)))
+    left.sync()
+
+    def download(wa_message_id: str) -> bytes:
+        if wa_message_id.endswith("PHOTO2"):
+            raise BrowserGone("the page went away")
+        return b"\\xff\\xd8\\xff\\xe0 not much of a jpeg"
+
+    fake_client.download_media = download
+    log = logging.getLogger("test.worker")
+    worker = Worker(tenant=tenant, client=fake_client, config=CONFIG, log=log, journal=Journal(path, log))
+    handle = worker.handlers.handle
+
+    def handle_or_fail(event):
+        if getattr(event, "wa_message_id", "").endswith("PHOTO3"):
+            raise RuntimeError("a bug in one record")
+        return handle(event)
+
+    worker.handlers.handle = handle_or_fail
+    with caplog.at_level(logging.INFO, logger="test.worker"):
+        worker._start()
+
+    logged = MessageLog.objects.filter(tenant=tenant).order_by("created_at")
+    assert [m.wa_message_id[-6:] for m in logged] == ["PHOTO1", "PHOTO2"]  # in order, once each
+    assert [m.created_at for m in logged] == [ARRIVED + timedelta(seconds=1), ARRIVED + timedelta(seconds=2)]
+    assert logged[1].media_note.startswith("not kept: the browser stopped answering")  # logged all the same
+    assert not path.exists()
+    (done,) = [r for r in caplog.records if r.getMessage() == "journal written"]
+    assert (done.records, done.failed) == (2, 1)
