@@ -8,6 +8,7 @@ import os
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def setup_django() -> None:
@@ -50,3 +51,20 @@ def report(title: str, rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, ratio in rows:
         print(f"  {name:<{width}}  {value:>22}  {ratio}")
+
+
+def worker_env(work: Path, simulator_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's run_worker processes: the bench database, their own
+    log and session folders under ``work``, the simulator; ``extra`` on top."""
+    from tests.conftest import database_url
+
+    return {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(),
+        "LOG_DIR": str(work / "logs"),
+        "SESSIONS_DIR": str(work / "sessions"),
+        "LOG_FORMAT": "json",
+        "WHATSAPP_WEB_URL": simulator_url + "/",
+        **extra,
+    }

@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.bench.harness import bench_database, report, setup_django
+from tests.bench.harness import bench_database, report, setup_django, worker_env
 
 POLL = 0.1
 
@@ -57,7 +57,7 @@ class Peak(threading.Thread):
 def run() -> None:
     from tenants import services
     from tenants.models import WhatsAppSession
-    from tests.conftest import PROJECT_DIR, database_url
+    from tests.conftest import PROJECT_DIR
     from tests.workers.conftest import Simulator
     from workers.simulator.server import make_server
 
@@ -69,17 +69,9 @@ def run() -> None:
 
     def start_all(label: str, concurrency: int, one_by_one: bool) -> tuple[float, float, float, float]:
         work = Path(tempfile.mkdtemp(prefix="bench-start-"))
-        env = {
-            **os.environ,
-            "DEBUG": "1",
-            "DATABASE_URL": database_url(),
-            "LOG_DIR": str(work / "logs"),
-            "SESSIONS_DIR": str(work / "sessions"),
-            "LOG_FORMAT": "json",
-            "WHATSAPP_WEB_URL": simulator.url + "/",
-            "WORKER_START_CONCURRENCY": str(concurrency),
-            "QR_MAX_REFRESHES": "30",
-        }
+        env = worker_env(
+            work, simulator.url, WORKER_START_CONCURRENCY=str(concurrency), QR_MAX_REFRESHES="30"
+        )
         WhatsAppSession.objects.update(last_qr="", state="STOPPED")
         peak = Peak()
         peak.start()
@@ -145,7 +137,7 @@ def run() -> None:
 
     results = {
         "one by one (baseline)": start_all("one by one", count, one_by_one=True),
-        f"all at once, WORKER_START_CONCURRENCY={count}": start_all("unpaced", count, one_by_one=False),
+        f"all at once, unpaced (CONCURRENCY={count})": start_all("unpaced", count, one_by_one=False),
         "all at once, WORKER_START_CONCURRENCY=2": start_all("paced", 2, one_by_one=False),
     }
     server.shutdown()

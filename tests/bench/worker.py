@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.bench.harness import bench_database, report, setup_django, summary
+from tests.bench.harness import bench_database, report, setup_django, summary, worker_env
 from tests.helpers.processes import wait_until
 
 SHOWN = "return !!document.querySelector(arguments[0])"
@@ -36,7 +36,7 @@ def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> object:
 
 def run() -> None:
     from tenants import services
-    from tests.conftest import PROJECT_DIR, database_url
+    from tests.conftest import PROJECT_DIR
     from tests.workers.conftest import Simulator
     from workers.models import ReplyRule
     from workers.procinfo import process_tree, pss_kib, tree_pss_mib
@@ -81,20 +81,15 @@ def run() -> None:
     # The worker: a real run_worker process answering "ping" with "pong".
     tenant = services.tenant_create(name="Bench Bakery")
     ReplyRule.objects.create(tenant=tenant, pattern="ping", reply_text="pong")
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "LOG_DIR": str(work / "logs"),
-        "SESSIONS_DIR": str(work / "sessions"),
-        "LOG_FORMAT": "json",
-        "WHATSAPP_WEB_URL": simulator.url + "/",
+    env = worker_env(
+        work,
+        simulator.url,
         # Measure the pipeline, not the anti-ban pace.
-        "OUTBOUND_MIN_GAP_SECONDS": "0",
-        "OUTBOUND_JITTER_SECONDS": "0",
-        "OUTBOUND_BURST": "10000",
-        "OUTBOUND_PER_MINUTE": "100000",
-    }
+        OUTBOUND_MIN_GAP_SECONDS="0",
+        OUTBOUND_JITTER_SECONDS="0",
+        OUTBOUND_BURST="10000",
+        OUTBOUND_PER_MINUTE="100000",
+    )
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "run_worker", str(tenant.id)],
         cwd=PROJECT_DIR,
