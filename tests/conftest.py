@@ -13,6 +13,7 @@ from django.test import Client
 
 from tenants import services
 from tenants.models import Tenant, User
+from tests.helpers.clients import https_client
 from tests.helpers.paths import PROJECT_DIR, database_url
 
 
@@ -24,7 +25,7 @@ def fast_password_hashing(settings) -> None:
 @pytest.fixture
 def client() -> Client:
     # The suite runs with production settings, which redirect plain HTTP to HTTPS.
-    return Client(**{"wsgi.url_scheme": "https", "SERVER_PORT": "443", "HTTP_X_FORWARDED_PROTO": "https"})
+    return https_client()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ tenant's program would.
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from tenants import services
 from tenants.api_keys import api_key_create
@@ -16,6 +15,7 @@ from tenants.media import media_store
 from tenants.models import MessageLog, Tenant
 from tenants.services import message_log_record
 from tests.helpers.api import bearer
+from tests.helpers.clients import signed_in
 from workers.simulator.media import sample
 
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
@@ -51,16 +51,6 @@ def received(tenant: Tenant, data: bytes, *, claimed: str, name: str = "", kind:
         **media.log_fields(),
     )
     return log
-
-
-def https_client() -> Client:
-    return Client(**{"wsgi.url_scheme": "https", "SERVER_PORT": "443", "HTTP_X_FORWARDED_PROTO": "https"})
-
-
-def signed_in(user) -> Client:
-    client = https_client()
-    client.force_login(user)
-    return client
 
 
 def test_a_photo_is_kept_with_a_thumbnail_and_its_type_from_the_content(tenant, media_root):

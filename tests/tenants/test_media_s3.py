@@ -19,7 +19,7 @@ from moto.server import ThreadedMotoServer
 from tenants.media import media_delete_tenant, media_store
 from tenants.models import MessageLog, Tenant
 from tenants.services import message_log_record
-from tests.tenants.test_media import signed_in
+from tests.helpers.clients import signed_in
 from workers.simulator.media import sample
 
 BASE_DIR = Path(__file__).resolve().parents[2]

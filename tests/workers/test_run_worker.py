@@ -11,6 +11,7 @@ from PIL import Image
 
 from tenants import services as tenant_services
 from tenants.models import MessageLog, Tenant, WhatsAppSession, WorkerEvent
+from tests.helpers.clients import signed_in
 from tests.helpers.processes import chromium_processes_using, tenant_log_lines, wait_until
 from tests.helpers.workers import connect, current_qr, state_of, worker_of
 from workers.models import OutboundMessage, ReplyRule
@@ -231,8 +232,6 @@ def test_it_waits_its_turn_to_launch_and_says_so_to_staff_and_the_tenant(
 ):
     import fcntl
 
-    from django.test import Client
-
     launch = Path(worker_env["SESSIONS_DIR"]) / ".launch"
     launch.mkdir(parents=True)
     with (launch / "slot-0.lock").open("a") as slot:
@@ -240,15 +239,9 @@ def test_it_waits_its_turn_to_launch_and_says_so_to_staff_and_the_tenant(
         start_worker(tenant.id, simulator, WORKER_START_CONCURRENCY="1")
         wait_until(lambda: worker_of(tenant).start_position == 1, what="1st in line")
 
-        staff, owner = Client(), Client()
-        staff.force_login(staff_user)
-        owner.force_login(tenant_user)
-        https = {"secure": True}
-        assert "Starting, 1st in line" in staff.get("/admin/tenants/workerprocess/", **https).content.decode()
-        assert (
-            "Starting, 1st in line — this takes a little longer"
-            in owner.get("/portal/", **https).content.decode()
-        )
+        staff, owner = signed_in(staff_user), signed_in(tenant_user)
+        assert "Starting, 1st in line" in staff.get("/admin/tenants/workerprocess/").content.decode()
+        assert "Starting, 1st in line — this takes a little longer" in owner.get("/portal/").content.decode()
         assert not chromium_processes_using(Path(worker_env["SESSIONS_DIR"]) / str(tenant.id))
     # The slot is free: the browser launches, the code to scan follows.
     wait_until(lambda: current_qr(tenant), what="a QR code once launched")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from tenants.api_keys import api_key_create
 from tenants.models import MessageLog, Tenant, WebhookEvent, WorkerEvent
 from tenants.webhooks.services import endpoint_create
 from tests.helpers.api import bearer
+from tests.helpers.clients import https_client
 from tests.helpers.processes import tenant_log_lines, wait_until
 from tests.helpers.workers import connect
 from workers.models import ReplyRule
@@ -28,10 +28,6 @@ GROUP = "120363012345678901@g.us"
 def same_media_root(settings, worker_env) -> Path:
     settings.MEDIA_ROOT = Path(worker_env["MEDIA_ROOT"])
     return settings.MEDIA_ROOT
-
-
-def https() -> Client:
-    return Client(**{"wsgi.url_scheme": "https", "SERVER_PORT": "443", "HTTP_X_FORWARDED_PROTO": "https"})
 
 
 def test_a_photo_a_document_and_a_voice_note_are_stored_shown_and_announced(
@@ -70,14 +66,14 @@ def test_a_photo_a_document_and_a_voice_note_are_stored_shown_and_announced(
     assert (voice.message_type, voice.media_mime_type) == ("ptt", "audio/x-wav")
     assert photo.media_thumbnail and not pdf.media_thumbnail
 
-    owner = https()
+    owner = https_client()
     owner.force_login(tenant_user)
     page = owner.get("/portal/messages/").content.decode()
     assert f"/portal/messages/{photo.id}/thumbnail" in page
     assert f'src="/portal/messages/{voice.id}/file"' in page
     download = owner.get(f"/portal/messages/{pdf.id}/file")
     assert b"".join(download.streaming_content) == sample("document").data  # the bytes the contact sent
-    assert https().get(f"/portal/messages/{pdf.id}/file").status_code == 302  # anonymous: to the login
+    assert https_client().get(f"/portal/messages/{pdf.id}/file").status_code == 302  # anonymous: to the login
 
     # The webhook event names the file; the tenant's program fetches it with its key.
     data = next(
@@ -87,7 +83,7 @@ def test_a_photo_a_document_and_a_voice_note_are_stored_shown_and_announced(
     )
     assert data["media"]["mime_type"] == "audio/x-wav"
     key = api_key_create(tenant=tenant, name="bot", scope="READ", created_by=tenant_user)[1]
-    fetched = https().get(data["media"]["url"], **bearer(key))
+    fetched = https_client().get(data["media"]["url"], **bearer(key))
     assert fetched.status_code == 200
     assert b"".join(fetched.streaming_content) == sample("ptt").data
     # The tenant's log says a file came and was kept; never its caption.
@@ -137,21 +133,21 @@ def test_a_captioned_photo_sent_by_the_api_and_by_the_portal_arrives_once_each(
     photo = sample("image").data
     key = api_key_create(tenant=tenant, name="shop", scope="SEND", created_by=tenant_user)[1]
     upload = SimpleUploadedFile("cake.png", photo, content_type="image/png")
-    api = https().post(
+    api = https_client().post(
         "/api/portal/tenant/current/messages",
         {"to": "+1 555 123 4567", "text": "Your cake", "file": upload},
         HTTP_IDEMPOTENCY_KEY="order-7",
         **bearer(key),
     )
     assert api.status_code == 201, api.content
-    again = https().post(
+    again = https_client().post(
         "/api/portal/tenant/current/messages",
         {"to": "+1 555 123 4567", "text": "Your cake", "file": SimpleUploadedFile("cake.png", photo)},
         HTTP_IDEMPOTENCY_KEY="order-7",
         **bearer(key),
     )
     assert again.status_code == 200  # replayed, not queued twice
-    owner = https()
+    owner = https_client()
     owner.force_login(tenant_user)
     form = owner.get("/portal/send/").context["form"]
     page = owner.post(
@@ -190,7 +186,7 @@ def test_a_file_over_the_cap_is_refused_with_the_reason_and_nothing_is_kept(
     tenant.media_max_bytes = 100
     tenant.save()
     key = api_key_create(tenant=tenant, name="shop", scope="SEND", created_by=tenant_user)[1]
-    response = https().post(
+    response = https_client().post(
         "/api/portal/tenant/current/messages",
         {"to": "15551234567", "file": SimpleUploadedFile("menu.pdf", sample("document").data)},
         **bearer(key),
