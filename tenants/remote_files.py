@@ -72,11 +72,17 @@ def _get(
         if declared.isdigit() and int(declared) > max_bytes:
             raise FetchRefused(upload_too_large(int(declared), max_bytes))
         body = bytearray()
-        while chunk := response.read(CHUNK):
+        # read1: one receive at a time, each waiting at most what is left of the deadline, so a
+        # server sending a byte at a time cannot hold the request open (read() would wait
+        # for a whole chunk). http.client closes the socket once the body is complete.
+        while not response.isclosed():
+            sock.settimeout(deadline.left())
+            chunk = response.read1(CHUNK)
+            if not chunk:
+                break
             body += chunk
             if len(body) > max_bytes:
                 raise FetchRefused(f"The file is over {format_size(max_bytes)}, the limit.")
-            deadline.left()  # each read waits at most what was left before it; past it, stop
         return None, bytes(body)
     except TimeoutError:
         raise FetchRefused(f"{target.host} did not send the file within {timeout:g} s.") from None

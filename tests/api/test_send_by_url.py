@@ -7,6 +7,7 @@ rule itself turns it back on.
 
 import http.server
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,9 +24,13 @@ BASE = "/api/portal/tenant/current"
 PHOTO = sample("image").data
 
 
+ENDLESS = 256 * 1024 * 1024  # far more than any socket buffer holds: only a reader takes it all
+
+
 class Files(http.server.BaseHTTPRequestHandler):
     hits: Counter = Counter()
     port = 0
+    endless_written = 0
 
     def do_GET(self) -> None:
         self.hits[self.path] += 1
@@ -36,14 +41,27 @@ class Files(http.server.BaseHTTPRequestHandler):
             "/with-password": (302, {"Location": f"http://baker:secret@127.0.0.1:{self.port}/cake.png"}, b""),
             "/loop": (302, {"Location": f"{own}/loop"}, b""),
         }
-        if self.path == "/endless.bin":  # no length said: read until the cap, then given up
+        if self.path == "/drip.bin":  # a byte every 0.2 s: each read returns, the whole never ends in time
             self.send_response(200)
             self.end_headers()
             try:
-                for _ in range(64):
-                    self.wfile.write(b"\0" * 65536)
+                for _ in range(40):
+                    self.wfile.write(b"\0")
+                    self.wfile.flush()
+                    time.sleep(0.2)
             except OSError:
                 pass
+            return
+        if self.path == "/endless.bin":  # no length said: read until the cap, then given up
+            self.send_response(200)
+            self.end_headers()
+            chunk = b"\0" * 65536
+            try:
+                while Files.endless_written < ENDLESS:
+                    self.wfile.write(chunk)
+                    Files.endless_written += len(chunk)
+            except OSError:
+                pass  # the platform hung up: it stopped reading at the limit
             return
         code, headers, body = routes.get(self.path, (404, {"Content-Length": "0"}, b""))
         self.send_response(code)
@@ -71,6 +89,7 @@ def rules(settings, tmp_path):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True  # the file server is on loopback
     settings.WEBHOOK_REQUIRE_HTTPS = False
     Files.hits.clear()
+    Files.endless_written = 0
 
 
 def send(client, key: str, **body):
@@ -143,18 +162,25 @@ def test_a_metadata_address_is_refused_even_where_private_addresses_are_allowed(
 
 
 @pytest.mark.parametrize(
-    ("path", "detail"),
+    ("path", "detail", "hits"),
     [
-        ("/with-password", "Put no user name or password in the URL: give a link that needs none."),
-        ("/loop", "The URL redirected more than 3 times; give the file's own URL."),
-        ("/gone.pdf", "127.0.0.1 answered 404 Not Found for the file."),
+        # The redirect with a password is refused before it is followed.
+        (
+            "/with-password",
+            "Put no user name or password in the URL: give a link that needs none.",
+            {"/with-password": 1},
+        ),
+        ("/loop", "The URL redirected more than 3 times; give the file's own URL.", {"/loop": 4}),
+        ("/gone.pdf", "127.0.0.1 answered 404 Not Found for the file.", {"/gone.pdf": 1}),
     ],
 )
-def test_every_hop_is_checked_and_a_failure_says_why(client, send_key, file_server, settings, path, detail):
+def test_every_hop_is_checked_and_a_failure_says_why(
+    client, send_key, file_server, settings, path, detail, hits
+):
     response = send(client, send_key, file_url=file_server + path)
 
     assert (response.status_code, response.json()["detail"]) == (400, detail)
-    assert Files.hits["/cake.png"] == 0  # the redirect with a password was not followed
+    assert Files.hits == hits  # every request the file server saw: 1 + 3 redirects for the loop
     assert not OutboundMessage.objects.exists() and not kept_files(settings)
 
 
@@ -169,8 +195,23 @@ def test_a_file_over_the_tenants_limit_is_not_read_past_it(client, send_key, fil
     assert (within.status_code, declared.status_code, endless.status_code) == (201, 400, 400)
     assert declared.json()["detail"] == f"The file is {format_size(len(PHOTO))}; the limit is 100 bytes."
     assert endless.json()["detail"] == "The file is over 100 bytes, the limit."
+    assert Files.endless_written < ENDLESS // 8  # it hung up: only what the sockets buffered went out
     assert OutboundMessage.objects.count() == 1  # only the one within the first limit
     assert len(kept_files(settings)) == 2  # its photo and thumbnail: nothing of the refused two
+
+
+def test_a_server_sending_a_byte_at_a_time_is_given_up_at_the_deadline(
+    client, send_key, file_server, settings
+):
+    settings.MEDIA_FETCH_TIMEOUT_SECONDS = 1.0
+
+    response = send(client, send_key, file_url=f"{file_server}/drip.bin")
+
+    assert (response.status_code, response.json()["detail"]) == (
+        400,
+        "127.0.0.1 did not send the file within 1 s.",
+    )
+    assert not OutboundMessage.objects.exists() and not kept_files(settings)
 
 
 def test_a_file_and_a_url_at_once_is_refused(client, send_key, file_server):
