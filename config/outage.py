@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import time
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
 
@@ -53,3 +54,14 @@ def wait_for_database(log: logging.Logger, *, alias: str = "default") -> float:
                 extra={"event": "database_ready", "waited_seconds": round(waited, 1)},
             )
         return waited
+
+
+class WaitsForDatabase:
+    """For a long-running command under a supervisor (a worker, the webhook dispatcher, the
+    stale-check loop): before its system checks, which fail on a database that is not up yet,
+    it waits for the database (wait_for_database), running, so the supervisor never gives up
+    on it as FATAL. Put it before the command's base class."""
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        wait_for_database(logging.getLogger(type(self).__module__))
+        super().check(*args, **kwargs)  # type: ignore[misc]

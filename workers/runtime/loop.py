@@ -164,8 +164,8 @@ class Worker:
         self.log.info(
             "journal found; writing it first", extra={"event": "journal_replay", "records": len(records)}
         )
-        failed, left = 0, len(self.owed)
-        while True:
+        failed = 0
+        while True:  # each failure has dropped its record (OutageBuffer.replay): this ends
             try:
                 self.owed.replay(self._write)  # oldest first; deletes the journal once all are in
                 break
@@ -173,17 +173,10 @@ class Worker:
                 self._database_lost(exc)
                 return
             except Exception:
-                if len(self.owed) == left:  # failed before writing anything: not this record's fault
-                    self.owed.forget()
-                    self.log.exception(
-                        "journal not written; kept for the next start", extra={"event": "journal_failed"}
-                    )
-                    return
                 # That record is dropped (never replayed forever: a crash here would otherwise
                 # restart the worker into the same record); the rest are still written.
                 failed += 1
                 self.log.exception("journal record not written", extra={"event": "journal_record_failed"})
-            left = len(self.owed)
         self.log.info(
             "journal written",
             extra={"event": "journal_replayed", "records": len(records) - failed, "failed": failed},

@@ -98,10 +98,6 @@ class OutageBuffer:
         """Records a previous process left in the journal: owed first, already on disk."""
         self._owed.extendleft(reversed(list(records)))
 
-    def forget(self) -> None:
-        """Let go of the records in memory; the journal keeps them for the next process."""
-        self._owed.clear()
-
     def sync(self) -> int:
         """Make the journal's copy durable (fsync); returns how many records that was."""
         return self.journal.sync() if self.journal is not None else 0

@@ -12,14 +12,14 @@ import time
 from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
-from config.outage import DATABASE_DOWN, describe
+from config.outage import DATABASE_DOWN, WaitsForDatabase, describe
 from config.startup import PlatformCommand
 from workers.periodic import run_checks
 
 logger = logging.getLogger(__name__)
 
 
-class Command(PlatformCommand):
+class Command(WaitsForDatabase, PlatformCommand):
     help = "Mark RUNNING workers with no recent heartbeat ERROR, and send the alerts."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -15,10 +15,11 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from config.outage import WaitsForDatabase
 from workers.webhooks import dispatcher
 
 
-class Command(BaseCommand):
+class Command(WaitsForDatabase, BaseCommand):
     help = "Deliver webhook events to tenants' endpoints (signed, retried, recorded)."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -11,13 +11,13 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.core.management.base import CommandParser
 from django.db import connections
 
-from config.outage import wait_for_database
+from config.outage import WaitsForDatabase
 from config.startup import PlatformCommand
 from tenants.logs.files import InvalidTenantId, parse_tenant_id
 from tenants.logs.handler import tenant_logger
@@ -34,18 +34,11 @@ logger = logging.getLogger(__name__)
 EXIT_USAGE = 2
 
 
-class Command(PlatformCommand):
+class Command(WaitsForDatabase, PlatformCommand):
     help = "Run one tenant's WhatsApp Web worker (tenant by UUID, or the TENANT_ID variable)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("tenant", nargs="?", default=os.environ.get("TENANT_ID", ""))
-
-    def check(self, *args: Any, **kwargs: Any) -> None:
-        # Before the system checks, which would fail on a database that is not up yet: a
-        # worker started during an outage (or on a host that boots before its database)
-        # waits, running, so supervisord never gives up on it as FATAL.
-        wait_for_database(logger)
-        super().check(*args, **kwargs)
 
     def handle(self, *args: object, tenant: str, **options: object) -> None:
         # Line by line to the supervisor's log file: a killed worker's last words are kept.
