@@ -265,7 +265,7 @@ STORAGES = {
                 "bucket_name": MEDIA_S3_BUCKET,
                 "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
                 "default_acl": "private",
-                "file_overwrite": False,
+                "file_overwrite": True,  # names are uuid4: no HEAD request per save to check
             },
         }
         if MEDIA_S3_BUCKET

@@ -63,7 +63,7 @@ from workers import orchestration
 from workers import services as worker_services
 from workers.models import OutboundMessage, ReplyRule
 from workers.selectors import outbound_queue
-from workers.services import IdempotencyConflict, outbound_enqueue, outbound_media_store
+from workers.services import IdempotencyConflict, outbound_enqueue, outbound_media_upload
 
 logger = logging.getLogger(__name__)
 
@@ -373,9 +373,7 @@ def send(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     try:
         upload = data.get("file")
         media = (
-            outbound_media_store(
-                tenant=tenant, data=upload.read(), file_name=upload.name or "", voice_note=data["voice_note"]
-            )
+            outbound_media_upload(tenant=tenant, upload=upload, voice_note=data["voice_note"])
             if upload
             else None
         )

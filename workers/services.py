@@ -111,6 +111,17 @@ def outbound_media_store(
     return OutboundMedia(stored, media_kind_for(stored.mime_type, voice_note=voice_note))
 
 
+def outbound_media_upload(*, tenant: Tenant, upload: Any, voice_note: bool = False) -> OutboundMedia:
+    """Keep an uploaded file (Django's UploadedFile): one over the cap is refused by its size,
+    before it is read into memory."""
+    cap = media_cap(tenant)
+    if upload.size is not None and upload.size > cap:
+        raise ValidationError(upload_too_large(upload.size, cap))
+    return outbound_media_store(
+        tenant=tenant, data=upload.read(), file_name=upload.name or "", voice_note=voice_note
+    )
+
+
 def outbound_media_fetch(*, tenant: Tenant, url: str, voice_note: bool = False) -> OutboundMedia:
     """Fetch a file a tenant names by URL (under the webhooks' address rules), then keep it
     as an upload is kept; refused with the reason, and nothing kept, if it cannot be had."""

@@ -286,8 +286,8 @@ class MessagesView(PortalAPIView):
         try:
             media = None
             if upload:
-                media = worker_services.outbound_media_store(
-                    tenant=tenant, data=upload.read(), file_name=upload.name or "", voice_note=voice_note
+                media = worker_services.outbound_media_upload(
+                    tenant=tenant, upload=upload, voice_note=voice_note
                 )
             elif url:
                 media = worker_services.outbound_media_fetch(tenant=tenant, url=url, voice_note=voice_note)

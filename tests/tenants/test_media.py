@@ -191,3 +191,21 @@ def test_staff_see_each_tenants_media_storage_on_its_page(tenant, staff_user):
     received(tenant, pdf, claimed="application/pdf", name="menu.pdf", kind="document")
     page = signed_in(staff_user).get(f"/admin/tenants/tenant/{tenant.id}/change/").content.decode()
     assert f"1 file, {len(pdf)} bytes" in page
+
+
+def test_an_upload_over_the_cap_is_refused_by_its_size_without_being_read(tenant, media_root):
+    import pytest
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from workers.services import outbound_media_upload
+
+    class Unread(SimpleUploadedFile):
+        def read(self, *args):
+            raise AssertionError("read before its size was checked")
+
+    Tenant.objects.filter(pk=tenant.pk).update(media_max_bytes=1000)
+    tenant.refresh_from_db()
+    with pytest.raises(ValidationError, match="the limit is 1000 bytes"):
+        outbound_media_upload(tenant=tenant, upload=Unread("big.pdf", b"%PDF" + b"\0" * 5000))
+    assert stored_files(media_root) == []

@@ -66,7 +66,7 @@ def s3_storage(bucket, s3_endpoint, settings, tmp_path):
                 "bucket_name": bucket[1],
                 "endpoint_url": s3_endpoint,
                 "default_acl": "private",
-                "file_overwrite": False,
+                "file_overwrite": True,
             },
         },
     }
