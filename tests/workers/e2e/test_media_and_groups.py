@@ -15,7 +15,7 @@ from tests.helpers.api import bearer
 from tests.helpers.clients import https_client
 from tests.helpers.processes import tenant_log_lines, wait_until
 from tests.helpers.workers import connect
-from workers.models import ReplyRule
+from workers.models import OutboundMessage, ReplyRule
 from workers.simulator.media import sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -96,6 +96,8 @@ def test_in_a_group_only_a_rule_for_groups_answers_and_only_when_mentioned(tenan
     ReplyRule.objects.create(
         tenant=tenant, pattern="hours", reply_text="8 to 5", in_groups=True, only_when_mentioned=True
     )
+    # First by priority, but one-to-one only (the default): it must never answer in the group.
+    ReplyRule.objects.create(tenant=tenant, pattern="hours", reply_text="See our website", priority=1)
     worker = start_worker(tenant.id, simulator)
     session_id = connect(tenant, simulator)
     simulator.action(
@@ -160,10 +162,10 @@ def test_a_captioned_photo_sent_by_the_api_and_by_the_portal_arrives_once_each(
         },
     )
     assert page.status_code == 302
-    sent = wait_until(
-        lambda: len(simulator.sent(session_id)) == 2 and simulator.sent(session_id), what="both"
-    )
+    wait_until(lambda: len(simulator.sent(session_id)) == 2, what="both")
     assert worker.stop() == 0
+    sent = simulator.sent(session_id)  # after the stop: nothing more went out
+    assert OutboundMessage.objects.filter(tenant=tenant).count() == 2  # the replay queued nothing
 
     assert [(m["chat"], m["text"], m["media"]["type"], m["media"]["size"]) for m in sent] == [
         (CUSTOMER, "Your cake", "image", len(photo)),

@@ -44,7 +44,8 @@ def test_at_most_two_launch_at_once_and_the_rest_go_in_the_order_they_came(tmp_p
     for name in "abcde":
         waiters.append(Waiter(tmp_path, name, log))
         waiters[-1].start()
-        time.sleep(0.05)  # joined in this order
+        # Joined in this order: each is holding a slot or has a place before the next starts.
+        wait_until(lambda w=waiters[-1]: w.positions or ("in", w.queue.name) in log, what=f"{name} in line")
     wait_until(lambda: len(holding(log)) == 2, what="two launching")
     time.sleep(0.5)
     assert holding(log) == {"a", "b"}
