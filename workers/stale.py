@@ -64,28 +64,40 @@ def workers_mark_stale(*, now: datetime | None = None, threshold_seconds: int | 
     now = now or timezone.now()
     threshold = threshold_seconds or settings.STALE_WORKER_THRESHOLD_SECONDS
     with transaction.atomic():
-        # Nobody could write a heartbeat while the database was out of reach: a heartbeat
-        # older than that is not a sign of death until the threshold has passed again.
-        if now - reachable_since(now) < timedelta(seconds=threshold):
-            checked = WorkerProcess.objects.filter(status=RUNNING).count()
-            logger.info("stale check done", extra={"checked": checked, "marked": 0, "grace": True})
-            return StaleCheck(checked=checked, marked=0, took_ms=(time.perf_counter() - started) * 1000)
-        cutoff = now - timedelta(seconds=threshold)
         running = WorkerProcess.objects.filter(status=RUNNING)
         checked = running.count()
-        stale = running.filter(
-            Q(tenant__session__last_seen_at__lt=cutoff) | Q(tenant__session__last_seen_at__isnull=True)
-        )
-        rows = [
-            StaleWorker(*row)
-            for row in stale.select_for_update(skip_locked=True, of=("self",)).values_list(
-                "id", "tenant_id", "process_name", "host", "tenant__session__last_seen_at", "tenant__status"
+        # Nobody could write a heartbeat while the database was out of reach: a heartbeat
+        # older than that is not a sign of death until the threshold has passed again.
+        grace = now - reachable_since(now) < timedelta(seconds=threshold)
+        marked = 0
+        if not grace:
+            cutoff = now - timedelta(seconds=threshold)
+            stale = running.filter(
+                Q(tenant__session__last_seen_at__lt=cutoff) | Q(tenant__session__last_seen_at__isnull=True)
             )
-        ]
-        marked = tenant_services.workers_mark_stale_bulk(workers=rows, now=now, threshold_seconds=threshold)
+            rows = [
+                StaleWorker(*row)
+                for row in stale.select_for_update(skip_locked=True, of=("self",)).values_list(
+                    "id",
+                    "tenant_id",
+                    "process_name",
+                    "host",
+                    "tenant__session__last_seen_at",
+                    "tenant__status",
+                )
+            ]
+            marked = tenant_services.workers_mark_stale_bulk(
+                workers=rows, now=now, threshold_seconds=threshold
+            )
     took_ms = (time.perf_counter() - started) * 1000
     logger.info(
         "stale check done",
-        extra={"checked": checked, "marked": marked, "took_ms": round(took_ms, 1), "threshold_s": threshold},
+        extra={
+            "checked": checked,
+            "marked": marked,
+            "took_ms": round(took_ms, 1),
+            "threshold_s": threshold,
+            "grace": grace,
+        },
     )
     return StaleCheck(checked=checked, marked=marked, took_ms=took_ms)
