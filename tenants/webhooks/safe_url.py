@@ -74,10 +74,9 @@ def _unmapped(address: IPAddress) -> IPAddress:
 
 
 def _forbidden(address: IPAddress) -> bool:
-    address = _unmapped(address)
+    """Not public: refused unless WEBHOOK_ALLOW_PRIVATE_URLS (metadata is refused before this)."""
     return (
-        address in METADATA_ADDRESSES
-        or address.is_loopback
+        address.is_loopback
         or address.is_private
         or address.is_link_local
         or address.is_multicast
@@ -115,13 +114,11 @@ def resolve(url: str, wording: Wording = WEBHOOK) -> Target:
         raise HostNotFound(f"The host {host} could not be found.") from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
     for address in addresses:
-        if _unmapped(ipaddress.ip_address(address.split("%")[0])) in METADATA_ADDRESSES:
+        parsed = _unmapped(ipaddress.ip_address(address.split("%")[0]))  # "fe80::1%eth0" has a zone
+        if parsed in METADATA_ADDRESSES:
             raise UnsafeUrl(f"{host} resolves to {address}, a cloud metadata address: never allowed.")
-    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        for address in addresses:
-            if _forbidden(ipaddress.ip_address(address.split("%")[0])):
-                raise UnsafeUrl(
-                    f"{host} resolves to {address}, a private, loopback or link-local address: "
-                    f"{wording.public}."
-                )
+        if not settings.WEBHOOK_ALLOW_PRIVATE_URLS and _forbidden(parsed):
+            raise UnsafeUrl(
+                f"{host} resolves to {address}, a private, loopback or link-local address: {wording.public}."
+            )
     return Target(scheme=scheme, host=host, port=port, path=path, addresses=addresses)
