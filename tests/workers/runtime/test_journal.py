@@ -111,8 +111,10 @@ def test_a_starting_worker_writes_the_journal_first_and_a_record_that_fails_does
     log = logging.getLogger("test.worker")
     worker = Worker(tenant=tenant, client=fake_client, config=CONFIG, log=log, journal=Journal(path, log))
     handle = worker.handlers.handle
+    handled: list[str] = []  # the order the worker wrote them in
 
     def handle_or_fail(event):
+        handled.append(getattr(event, "wa_message_id", "")[-6:])
         if getattr(event, "wa_message_id", "").endswith("PHOTO3"):
             raise RuntimeError("a bug in one record")
         return handle(event)
@@ -121,8 +123,15 @@ def test_a_starting_worker_writes_the_journal_first_and_a_record_that_fails_does
     with caplog.at_level(logging.INFO, logger="test.worker"):
         worker._start()
 
-    logged = MessageLog.objects.filter(tenant=tenant).order_by("created_at")
-    assert [m.wa_message_id[-6:] for m in logged] == ["PHOTO1", "PHOTO2"]  # in order, once each
+    fake_client.pending.append(photo(4))  # the page's first new message, once the worker runs
+    worker.step()
+
+    assert handled == ["PHOTO1", "PHOTO2", "PHOTO3", "PHOTO4"]  # the journal, in order, before the page
+    logged = (
+        MessageLog.objects.filter(tenant=tenant, wa_message_id__contains="PHOTO")
+        .exclude(wa_message_id__endswith="PHOTO4")
+        .order_by("created_at")
+    )
     assert [m.created_at for m in logged] == [ARRIVED + timedelta(seconds=1), ARRIVED + timedelta(seconds=2)]
     assert logged[1].media_note.startswith("not kept: the browser stopped answering")  # logged all the same
     assert not path.exists()
