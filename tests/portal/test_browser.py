@@ -81,6 +81,9 @@ def page_fits_the_width(driver: webdriver.Chrome) -> bool:
 
 
 def submit(driver: webdriver.Chrome, fields: dict[str, str]) -> None:
+    # Fill the page only once it has finished loading: a field found while the document is
+    # still being built can be replaced under the driver ("does not belong to the document").
+    wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
     for name, value in fields.items():
         element = driver.find_element(By.NAME, name)
         element.clear()
