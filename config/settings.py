@@ -46,7 +46,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 PORTAL_INTERNAL_KEY = env.str("PORTAL_INTERNAL_KEY", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin without autodiscovery at start: config/urls.py loads the admin modules, so a
+    # worker, which serves no pages, never imports them (README, "Memory per session").
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -235,7 +237,7 @@ STALE_WORKER_THRESHOLD_SECONDS = _positive_int("STALE_WORKER_THRESHOLD_SECONDS",
 # it again, so a database outage does not mark every healthy worker stale.
 STALE_CHECK_MAX_GAP_SECONDS = _positive_int("STALE_CHECK_MAX_GAP_SECONDS", 90)
 WHATSAPP_WEB_URL = env.str("WHATSAPP_WEB_URL", default="https://web.whatsapp.com/")
-CHROME_BINARY = env.str("CHROME_BINARY", default="/usr/bin/chromium")
+CHROME_BINARY = env.str("CHROME_BINARY", default="/usr/bin/chromium-headless-shell")
 CHROMEDRIVER_PATH = env.str("CHROMEDRIVER_PATH", default="/usr/bin/chromedriver")
 # A remote WebDriver (e.g. Selenium Grid) instead of a local Chromium, when set.
 SELENIUM_REMOTE_URL = env.str("SELENIUM_REMOTE_URL", default="")
@@ -290,9 +292,12 @@ CONFLICT_TAKEOVER_SECONDS = env.int("CONFLICT_TAKEOVER_SECONDS", default=30)
 # How many times in a row the worker restarts a lost browser before it exits for the
 # supervisor to restart it.
 WORKER_BROWSER_RESTARTS = _positive_int("WORKER_BROWSER_RESTARTS", 3)
-# Restart a worker's browser (at a quiet moment) when its tree's memory (PSS) exceeds this;
-# 0 for no limit. Default: 1024.
+# Past this memory (PSS) of its browser tree, a worker reloads the page at a quiet moment; if
+# the tree is still over it at the next heartbeat, it restarts the browser. 0: no limit.
 WORKER_MAX_MEMORY_MB = env.int("WORKER_MAX_MEMORY_MB", default=1024)
+# Past this much JavaScript heap on the page (WhatsApp Web's own), the worker reloads the page
+# at a quiet moment: same browser and profile, no new QR code. 0: no limit. Default: 512.
+WORKER_MAX_PAGE_HEAP_MB = env.int("WORKER_MAX_PAGE_HEAP_MB", default=512)
 # How long one browser command may take before the page counts as frozen (and is restarted).
 WORKER_BROWSER_TIMEOUT_SECONDS = _positive_int("WORKER_BROWSER_TIMEOUT_SECONDS", 30)
 

@@ -7,6 +7,7 @@ from config import api, health, metrics
 from tenants.admin import dashboard, logs_page
 from tenants.password_reset import StaffPasswordResetForm
 
+admin.autodiscover()  # settings install SimpleAdminConfig: only what serves pages loads admin.py
 admin.site.site_header = "WhatsApp platform operations"
 admin.site.site_title = "WhatsApp platform"
 admin.site.index_title = "Tenants, workers and sessions"

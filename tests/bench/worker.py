@@ -56,7 +56,7 @@ def run() -> None:
             url=url,
             profile_dir=work / name,
             artifacts_dir=work / "artifacts",
-            chrome_binary=os.environ.get("CHROME_BINARY", "/usr/bin/chromium"),
+            chrome_binary=os.environ.get("CHROME_BINARY", "/usr/bin/chromium-headless-shell"),
             chromedriver_path=os.environ.get("CHROMEDRIVER_PATH", "/usr/bin/chromedriver"),
         )
 
@@ -127,7 +127,7 @@ def run() -> None:
     bare = bare_client("about:blank", "bare")
     bare.start()
     time.sleep(2)
-    bare_tree = tree_pss_mib(bare._service.process.pid)
+    bare_tree = sum(tree_pss_mib(pid) for pid in bare.browser_root_pids())
     bare.stop()
     server.shutdown()
 

@@ -21,6 +21,8 @@ class Vitals:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._last_cpu: tuple[float, float] | None = None
+        # The last memory recovery was a page reload for the tree's size (not the heap's).
+        self._reloaded_for_tree = False
 
     def maybe_heartbeat(self) -> None:
         ctx = self.ctx
@@ -37,17 +39,17 @@ class Vitals:
         if tenant_services.worker_heartbeat(worker=ctx.worker, session=ctx.session, vitals=vitals):
             ctx.log.info("worker back after being marked down", extra={"event": "recovered"})
         ctx.log.debug("heartbeat", extra={"event": "heartbeat", "memory_mb": vitals.memory_mb})
-        self._restart_if_too_big(vitals)
+        self._recover_memory(vitals)
 
     def measure(self, health: dict) -> tenant_services.Vitals:
-        pid = self.ctx.client.browser_root_pid()
-        memory_mb = tree_pss_mib(pid) if pid else None
-        cpu_seconds, at = (tree_cpu_seconds(pid) if pid else 0.0), time.monotonic()
+        roots = self.ctx.client.browser_root_pids()
+        memory_mb = sum(tree_pss_mib(pid) for pid in roots) if roots else None
+        cpu_seconds, at = sum(tree_cpu_seconds(pid) for pid in roots), time.monotonic()
         cpu_percent = None
-        if self._last_cpu is not None and pid:
+        if self._last_cpu is not None and roots:
             spent, elapsed = cpu_seconds - self._last_cpu[0], at - self._last_cpu[1]
             cpu_percent = round(max(0.0, spent) / elapsed * 100, 1) if elapsed > 0 else None
-        self._last_cpu = (cpu_seconds, at) if pid else None
+        self._last_cpu = (cpu_seconds, at) if roots else None
         last_event_ms = health.get("lastEventAt")
         return tenant_services.Vitals(
             chat_list_ok=True,
@@ -58,20 +60,49 @@ class Vitals:
             cpu_percent=cpu_percent,
         )
 
-    def _restart_if_too_big(self, vitals: tenant_services.Vitals) -> None:
-        """Chromium grows over hours: past the limit, restart it while nothing is being sent."""
+    def _recover_memory(self, vitals: tenant_services.Vitals) -> None:
+        """Past a memory limit, at a quiet moment: reload the page (its heap starts afresh,
+        the session stays linked); a tree still too big after a reload: restart the browser."""
         ctx = self.ctx
+        heap_mb = ctx.client.page_heap_mb() if ctx.config.max_page_heap_mb else None
+        heap_over = heap_mb is not None and heap_mb > ctx.config.max_page_heap_mb
         limit = ctx.config.max_memory_mb
-        if not limit or vitals.memory_mb is None or vitals.memory_mb <= limit:
+        tree_over = bool(limit) and vitals.memory_mb is not None and vitals.memory_mb > limit
+        if not heap_over and not tree_over:
+            self._reloaded_for_tree = False
             return
         if services.outbound_due_count(tenant=ctx.tenant):
             return  # not a quiet moment: the queue first
-        reason = f"browser memory {vitals.memory_mb:.0f} MB over the {limit} MB limit"
+        if tree_over and self._reloaded_for_tree:
+            action, reason = (
+                "browser_restart",
+                f"browser memory {vitals.memory_mb:.0f} MB over the {limit} MB limit after a page reload",
+            )
+        elif heap_over:
+            action, reason = (
+                "page_reload",
+                f"page heap {heap_mb:.0f} MB over the {ctx.config.max_page_heap_mb} MB limit",
+            )
+        else:
+            action, reason = (
+                "page_reload",
+                f"browser memory {vitals.memory_mb:.0f} MB over the {limit} MB limit",
+            )
         ctx.log.warning(
-            "restarting the browser",
-            extra={"event": "memory_restart", "memory_mb": vitals.memory_mb, "limit_mb": limit},
+            "reloading the page" if action == "page_reload" else "restarting the browser",
+            extra={
+                "event": f"memory_{action}",
+                "memory_mb": vitals.memory_mb,
+                "heap_mb": heap_mb,
+                "reason": reason,
+            },
         )
-        tenant_services.worker_record_error(worker=ctx.worker, reason=reason)
-        ctx.client.stop()
-        ctx.client.start()
+        tenant_services.worker_record_memory_recovery(worker=ctx.worker, action=action, reason=reason)
+        if action == "page_reload":
+            ctx.client.reload_page()
+            self._reloaded_for_tree = tree_over
+        else:
+            ctx.client.stop()
+            ctx.client.start()
+            self._reloaded_for_tree = False
         self._last_cpu = None

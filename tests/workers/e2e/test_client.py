@@ -17,7 +17,7 @@ def client(simulator, tmp_path):
         url=simulator.url + "/",
         profile_dir=tmp_path / "profile",
         artifacts_dir=tmp_path / "artifacts",
-        chrome_binary="/usr/bin/chromium",
+        chrome_binary="/usr/bin/chromium-headless-shell",
         chromedriver_path="/usr/bin/chromedriver",
         command_timeout=10,
     )

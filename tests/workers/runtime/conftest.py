@@ -45,8 +45,14 @@ class FakeClient:
     def page_health(self) -> dict:
         return {"mainReady": self.main_ready, "lastEventAt": None}
 
-    def browser_root_pid(self) -> int | None:
+    def browser_root_pids(self) -> list[int]:
+        return []
+
+    def page_heap_mb(self) -> float | None:
         return None
+
+    def reload_page(self) -> None:
+        raise AssertionError("the fake page has no heap to outgrow")
 
     def send_text(self, recipient: str, text: str) -> events.SentMessage:
         self.send_handed_over = False

@@ -14,6 +14,7 @@ import threading
 from typing import cast
 
 from django.conf import settings
+from django.core.checks import Tags
 from django.core.management.base import CommandParser
 from django.db import connections
 
@@ -36,6 +37,9 @@ EXIT_USAGE = 2
 
 class Command(WaitsForDatabase, PlatformCommand):
     help = "Run one tenant's WhatsApp Web worker (tenant by UUID, or the TENANT_ID variable)."
+    # The checks of what a worker uses. Not the URL, template or admin checks: they import
+    # the admin, the APIs and the portal, ~30 MB per tenant the worker would never use.
+    requires_system_checks = [Tags.models, Tags.database, Tags.caches, Tags.files, Tags.signals]
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("tenant", nargs="?", default=os.environ.get("TENANT_ID", ""))
