@@ -40,6 +40,8 @@ COUNTER_HELP = {
     "whatsapp_login_failures_total": "Failed sign-ins, by where (portal or admin).",
     "whatsapp_login_lockouts_total": "Sign-ins refused while locked out, by where.",
     "whatsapp_reply_rule_timeouts_total": "Reply rules skipped for searching a message too long, by tenant.",
+    "whatsapp_worker_memory_recoveries_total": "Page reloads and browser restarts for memory "
+    "(WORKER_MAX_PAGE_HEAP_MB, WORKER_MAX_MEMORY_MB), by tenant and action.",
     "whatsapp_webhook_deliveries_total": "Webhook attempts by tenant and outcome: succeeded, failed "
     "(will retry) or dead (the last attempt failed).",
 }
@@ -57,6 +59,7 @@ COUNTER_LABELS = {
     "whatsapp_login_lockouts_total": ["where"],
     "whatsapp_reply_rule_timeouts_total": ["tenant_id"],
     "whatsapp_webhook_deliveries_total": ["tenant_id", "outcome"],
+    "whatsapp_worker_memory_recoveries_total": ["tenant_id", "action"],
 }
 
 

@@ -340,6 +340,7 @@ class WorkerEvent(models.Model):
         SETUP_REQUEST = "SETUP_REQUEST", "Setup request decided"
         COMMAND = "COMMAND", "Start/stop requested"
         GROUP = "GROUP", "Group membership changed"
+        MEMORY = "MEMORY", "Memory limit reached"
 
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")

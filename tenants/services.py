@@ -213,6 +213,23 @@ def worker_record_error(*, worker: WorkerProcess, reason: str) -> None:
     logger.warning("worker error recorded", extra={"tenant_id": str(worker.tenant_id), "reason": reason})
 
 
+MEMORY_RECOVERIES = ("page_reload", "browser_restart")
+
+
+def worker_record_memory_recovery(*, worker: WorkerProcess, action: str, reason: str) -> None:
+    """A page reload or browser restart for memory: on the timeline and in /metrics."""
+    if action not in MEMORY_RECOVERIES:
+        raise ValueError(f"unknown memory recovery {action!r}")
+    with transaction.atomic():
+        WorkerEvent.objects.create(
+            tenant_id=worker.tenant_id, kind=Kind.MEMORY, new_value=action, reason=reason
+        )
+        counter_increment(
+            metric="whatsapp_worker_memory_recoveries_total",
+            labels={"tenant_id": str(worker.tenant_id), "action": action},
+        )
+
+
 _NEW_LOGIN_STATES = {
     WhatsAppSession.State.STARTING,
     WhatsAppSession.State.LOGGED_OUT,

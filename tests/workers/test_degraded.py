@@ -2,7 +2,7 @@
 
 import pytest
 
-from tenants.models import Alert, WhatsAppSession, WorkerEvent, WorkerProcess
+from tenants.models import Alert, MessageLog, WhatsAppSession, WorkerEvent, WorkerProcess
 from tests.helpers.processes import wait_until
 from tests.helpers.workers import connect, state_of, worker_of
 
@@ -48,17 +48,59 @@ def test_a_page_that_stays_frozen_ends_in_error_with_an_alert(tenant, simulator,
     assert Alert.objects.filter(tenant=tenant, kind="DOWN").count() == 1
 
 
-def test_a_browser_over_its_memory_limit_is_restarted_at_a_quiet_moment(tenant, simulator, start_worker):
+def memory_actions(tenant) -> list[str]:
+    events = WorkerEvent.objects.filter(tenant=tenant, kind="MEMORY").order_by("id")
+    return list(events.values_list("new_value", flat=True))
+
+
+def test_a_browser_over_its_memory_limit_reloads_the_page_then_restarts(tenant, simulator, start_worker):
     worker = start_worker(tenant.id, simulator, WORKER_MAX_MEMORY_MB="1", **FAST)
     connect(tenant, simulator)
     wait_until(
-        lambda: WorkerEvent.objects.filter(
-            tenant=tenant, kind="ERROR", reason__contains="over the 1 MB limit"
-        ).exists(),
-        what="a memory restart",
+        lambda: memory_actions(tenant)[:2] == ["page_reload", "browser_restart"],
+        what="a page reload, then a browser restart, for memory",
     )
+    restart = WorkerEvent.objects.filter(tenant=tenant, kind="MEMORY", new_value="browser_restart").first()
+    assert "over the 1 MB limit after a page reload" in restart.reason
     wait_until(
         lambda: WorkerProcess.objects.get(tenant=tenant).browser_memory_mb, what="memory in the heartbeat"
     )
     wait_until(lambda: state_of(tenant) == "CONNECTED", what="still connected")
+    assert worker.stop() == 0
+
+
+def test_a_page_whose_heap_grows_past_the_limit_is_reloaded_without_a_new_login(
+    tenant, simulator, start_worker, settings, client
+):
+    worker = start_worker(tenant.id, simulator, WORKER_MAX_PAGE_HEAP_MB="60", **FAST)
+    session_id = connect(tenant, simulator)
+    wait_until(lambda: WorkerProcess.objects.get(tenant=tenant).browser_memory_mb, what="a heartbeat")
+    assert memory_actions(tenant) == []  # a fresh page is well under 60 MB
+    qr_codes = WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count()
+    browser_started = worker.output.read_text().count("browser_started")
+
+    simulator.action(session_id, "grow-heap", {"mb": 100})
+    wait_until(lambda: memory_actions(tenant) == ["page_reload"], what="a page reload for the heap")
+    reload = WorkerEvent.objects.get(tenant=tenant, kind="MEMORY")
+    assert "page heap" in reload.reason and "over the 60 MB limit" in reload.reason
+
+    # The same browser, the same login: the session answers again, and the heap stays down.
+    sent_before = len(simulator.sent(session_id))
+    simulator.incoming(session_id, "15557000000", "still there?")
+    wait_until(
+        lambda: MessageLog.objects.filter(tenant=tenant, message_text="still there?").exists(),
+        what="a message after the reload",
+    )
+    assert state_of(tenant) == "CONNECTED"
+    assert WorkerEvent.objects.filter(tenant=tenant, kind="QR_ISSUED").count() == qr_codes
+    assert worker.output.read_text().count("browser_started") == browser_started
+    assert len(simulator.sent(session_id)) == sent_before
+    assert memory_actions(tenant) == ["page_reload"]
+
+    settings.METRICS_TOKEN = "scrape-token"
+    scrape = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token").content.decode()
+    assert (
+        f'whatsapp_worker_memory_recoveries_total{{action="page_reload",tenant_id="{tenant.id}"}} 1.0'
+        in scrape
+    )
     assert worker.stop() == 0

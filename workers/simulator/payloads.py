@@ -50,6 +50,7 @@ def page_payload(
         "conflict": main and session.conflict,
         "phone_offline": main and session.phone_offline,
         "frozen": session.frozen,
+        "heap_grow": {"id": session.heap_grow_id, "mb": session.heap_grow_mb},
         "logout": session.logout_pending,
         "chats": _chat_list(session) if main else [],
         # What WPP.chat.get(<group>).name answers.

@@ -293,6 +293,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 until_reload=self._json_body().get("until_reload", False),
             ),
             "unfreeze": lambda: state.unfreeze(ref),
+            "grow-heap": lambda: state.grow_heap(ref, self._json_body().get("mb")),
             "tos-block": lambda: state.set_block(ref, "TOS_BLOCK"),
             "deprecated-version": lambda: state.set_block(ref, "DEPRECATED_VERSION"),
             "unblock": lambda: state.set_block(ref, None),

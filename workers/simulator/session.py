@@ -172,6 +172,10 @@ class Session:
     # Frozen only until the page is loaded again (a browser restart fixes it).
     frozen_until_reload: bool = False
     logout_pending: bool = False
+    # A request that the open page hold this many more MB of JavaScript heap (the leak of a
+    # page left open for days, on demand); a page loaded later never holds it.
+    heap_grow_id: int = 0
+    heap_grow_mb: int = 0
     block: str | None = None  # a blocking stream mode: TOS_BLOCK or DEPRECATED_VERSION
     ack_mode: str = "device"
     link_code: str | None = None

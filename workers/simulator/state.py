@@ -539,6 +539,17 @@ class SimulatorState:
 
         return self._control(ref, apply)
 
+    def grow_heap(self, ref: str, mb: object) -> dict:
+        """Make the open page hold ``mb`` MB more of JavaScript heap, until it is loaded again."""
+        if not isinstance(mb, int) or isinstance(mb, bool) or not 1 <= mb <= 2048:
+            raise BadRequest("mb must be a whole number from 1 to 2048")
+
+        def apply(session: Session, now: float) -> None:
+            session.heap_grow_id += 1
+            session.heap_grow_mb = mb
+
+        return self._control(ref, apply)
+
     def unfreeze(self, ref: str) -> dict:
         return self._control(ref, lambda session, now: setattr(session, "frozen", None))
 

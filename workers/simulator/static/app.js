@@ -415,6 +415,8 @@
     frozen: null,
     queuedSends: [],
     unfreezeWaiters: [],
+    heapGrowSeen: undefined,
+    heapBallast: [],
     sendIntent: null,
     stopped: false,
     pollTimer: null,
@@ -605,6 +607,24 @@
 
   // --- applying server state -------------------------------------------------
 
+  // A grow-heap request holds that many MB of ordinary JavaScript objects on this page only:
+  // the first state a page sees only records the request id, so a reload frees it for good.
+  function growHeap(request) {
+    if (!request) return;
+    if (ui.heapGrowSeen === undefined) {
+      ui.heapGrowSeen = request.id;
+      return;
+    }
+    if (request.id <= ui.heapGrowSeen) return;
+    ui.heapGrowSeen = request.id;
+    const perMb = 1024 * 1024 / 8; // a packed array of doubles: 8 bytes each
+    for (let i = 0; i < request.mb; i++) {
+      const block = new Array(perMb);
+      for (let j = 0; j < perMb; j++) block[j] = j + 0.5;
+      ui.heapBallast.push(block);
+    }
+  }
+
   function apply(state, requestedChat) {
     if (state.logout) {
       navigateAfterLogout();
@@ -622,6 +642,7 @@
       ui.frozen = null;
       flushQueuedSends();
     }
+    growHeap(state.heap_grow);
     showView(state.view);
     if (state.view === "qr" || state.view === "qr_expired") renderQr(state);
     if (state.view === "main") renderMain(state, requestedChat);
