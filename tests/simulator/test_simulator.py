@@ -487,3 +487,27 @@ def test_it_runs_from_the_management_command_until_a_stop_signal(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.browser
+def test_grow_heap_holds_that_much_more_heap_on_the_open_page_only(
+    simulator: Simulator, sim_browser: Browser
+) -> None:
+    driver, session_id = open_linked(simulator, sim_browser)
+    wait_for_polls(simulator, session_id, 2)
+
+    def heap_mb() -> float:
+        driver.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
+        return driver.execute_cdp_cmd("Runtime.getHeapUsage", {})["usedSize"] / 2**20
+
+    before = heap_mb()
+    simulator.control(f"/sessions/{session_id}/grow-heap", {"mb": 40})
+    poll_until(lambda: heap_mb() > before + 35, "the page never grew its heap by 40 MB")
+    driver.refresh()
+    wait_for_polls(simulator, session_id, 2)
+    assert heap_mb() < before + 20  # a page loaded again does not grow it again
+
+    for bad in ({"mb": "40"}, {"mb": 0}, {}):
+        response = simulator.post(f"/sim/control/sessions/{session_id}/grow-heap", bad)
+        assert response.status == 400
+        assert "mb must be a whole number from 1 to 2048" in response.body["error"]
