@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, one after the other."""
 
-from tests.bench import logs, page_library, pagination, stale, startup, webhooks, worker
+from tests.bench import density, logs, page_library, pagination, stale, startup, webhooks, worker
 
 if __name__ == "__main__":
     logs.main()
@@ -10,3 +10,4 @@ if __name__ == "__main__":
     page_library.main()
     worker.main()
     startup.main()
+    density.main()
