@@ -13,15 +13,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.bench.harness import bench_database, report, setup_django, worker_env
-from tests.helpers.processes import Simulator, wait_until
+from tests.bench.harness import bench_database, report, setup_django, start_simulator, worker_env
+from tests.helpers.processes import wait_until
 
 FULL_CHROMIUM = "/usr/bin/chromium"
 
@@ -42,7 +41,6 @@ def run() -> None:
     from tenants import services
     from tests.conftest import PROJECT_DIR
     from workers.procinfo import pss_kib, tree_pss_mib
-    from workers.simulator.server import make_server
     from workers.whatsapp import events
     from workers.whatsapp.client import WhatsAppClient
 
@@ -59,9 +57,7 @@ def run() -> None:
 
     sessions = int(os.environ.get("BENCH_DENSITY_SESSIONS", "10"))
     connected_seconds = float(os.environ.get("BENCH_CONNECTED_SECONDS", "600"))
-    server = make_server("127.0.0.1", 0, qr_rotate_seconds=120, loading_seconds=0.3, send_ack_seconds=0.1)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    simulator = Simulator(f"http://127.0.0.1:{server.server_address[1]}")
+    server, simulator = start_simulator()
     work = Path(tempfile.mkdtemp(prefix="bench-density-"))
     idle = used_memory_mib()
 

@@ -6,9 +6,11 @@ faster machine changes both and the ratio stays meaningful.
 
 import os
 import statistics
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def setup_django() -> None:
@@ -51,6 +53,17 @@ def report(title: str, rows: list[tuple[str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, ratio in rows:
         print(f"  {name:<{width}}  {value:>22}  {ratio}")
+
+
+def start_simulator() -> tuple[Any, Any]:
+    """A simulator on a free port, served from a thread, fast enough for benchmarks; its
+    server (to shut down) and the control API."""
+    from tests.helpers.processes import Simulator
+    from workers.simulator.server import make_server
+
+    server = make_server("127.0.0.1", 0, qr_rotate_seconds=120, loading_seconds=0.3, send_ack_seconds=0.1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, Simulator(f"http://127.0.0.1:{server.server_address[1]}")
 
 
 def worker_env(work: Path, simulator_url: str, **extra: str) -> dict[str, str]:

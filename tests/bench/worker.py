@@ -12,12 +12,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.bench.harness import bench_database, report, setup_django, summary, worker_env
+from tests.bench.harness import bench_database, report, setup_django, start_simulator, summary, worker_env
 from tests.helpers.processes import wait_until
 
 SHOWN = "return !!document.querySelector(arguments[0])"
@@ -37,18 +36,14 @@ def wait_for(condition: Callable[[], object], timeout: float = 60.0) -> object:
 def run() -> None:
     from tenants import services
     from tests.conftest import PROJECT_DIR
-    from tests.workers.conftest import Simulator
     from workers.models import ReplyRule
     from workers.procinfo import process_tree, pss_kib, tree_pss_mib
-    from workers.simulator.server import make_server
     from workers.whatsapp import events
     from workers.whatsapp.client import WhatsAppClient
 
     messages = int(os.environ.get("BENCH_MESSAGES", "50"))
     connected_seconds = float(os.environ.get("BENCH_CONNECTED_SECONDS", "600"))
-    server = make_server("127.0.0.1", 0, qr_rotate_seconds=120, loading_seconds=0.3, send_ack_seconds=0.1)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    simulator = Simulator(f"http://127.0.0.1:{server.server_address[1]}")
+    server, simulator = start_simulator()
     work = Path(tempfile.mkdtemp(prefix="bench-worker-"))
 
     def bare_client(url: str, name: str) -> WhatsAppClient:
