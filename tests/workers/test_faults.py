@@ -12,6 +12,7 @@ from tests.helpers.workers import connect, current_qr, state_of, worker_of
 from workers import orchestration
 from workers.models import OutboundMessage, ReplyRule
 from workers.services import outbound_enqueue
+from workers.whatsapp.profile import browsers_on_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,8 +30,8 @@ def run_worker_processes(tenant_id: object) -> list[int]:
 
 
 def browser_pid(profile: Path) -> int:
-    """The browser's main process, as its profile lock names it."""
-    return int(os.readlink(profile / "SingletonLock").rpartition("-")[2])
+    """The browser's main process (the shell's wrapper script execs nothing: the last one)."""
+    return browsers_on_profile(profile)[-1]
 
 
 def test_a_worker_killed_before_the_ack_never_sends_twice_and_says_why(

@@ -25,11 +25,30 @@ def test_it_clears_a_lock_left_by_a_dead_browser(tmp_path):
     assert not (tmp_path / "SingletonCookie").exists()
 
 
-def test_it_refuses_a_profile_a_live_browser_holds(tmp_path):
-    os.symlink(f"{socket.gethostname()}-{os.getpid()}", tmp_path / "SingletonLock")
-    with pytest.raises(ProfileInUse, match=f"pid {os.getpid()}"):
-        prepare_profile(tmp_path)
-    assert (tmp_path / "SingletonLock").is_symlink()
+def stand_in_browser(profile) -> subprocess.Popen:
+    """A process whose command line is a browser's on ``profile``, in its own group."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; time.sleep(60)",
+            "--fake-chromium",
+            f"--user-data-dir={profile}",
+        ],
+        start_new_session=True,
+    )
+
+
+def test_it_refuses_a_profile_a_live_browser_runs_on(tmp_path):
+    browser = stand_in_browser(tmp_path)
+    other = stand_in_browser(tmp_path / "other-tenant")
+    try:
+        with pytest.raises(ProfileInUse, match=f"pid {browser.pid}"):
+            prepare_profile(tmp_path)
+    finally:
+        for process in (browser, other):
+            process.kill()
+            process.wait()
 
 
 def test_it_lets_one_process_hold_a_session_lock(tmp_path):
@@ -52,13 +71,14 @@ def test_it_lets_one_process_hold_a_session_lock(tmp_path):
 
 
 def test_it_kills_an_orphaned_browser_when_allowed(tmp_path):
-    # A stand-in "browser": a process whose command line names chromium, in its own group.
-    orphan = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)", "--fake-chromium"], start_new_session=True
-    )
+    orphan = stand_in_browser(tmp_path)
+    other = stand_in_browser(tmp_path / "other-tenant")
     os.symlink(f"{socket.gethostname()}-{orphan.pid}", tmp_path / "SingletonLock")
     with pytest.raises(ProfileInUse):
         prepare_profile(tmp_path)
     prepare_profile(tmp_path, kill_orphans=True)
     assert orphan.wait(timeout=10) == -9
+    assert other.poll() is None  # another tenant's browser is not touched
+    other.kill()
+    other.wait()
     assert not (tmp_path / "SingletonLock").is_symlink()

@@ -45,8 +45,25 @@ def _kill_orphaned_browser(pid: int) -> None:
         time.sleep(0.05)
 
 
+def browsers_on_profile(profile_dir: Path) -> list[int]:
+    """The browser processes started on this profile, found by their command line: the
+    headless shell writes no SingletonLock, so the lock can't be asked."""
+    flag = f"--user-data-dir={profile_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone while we looked
+        if flag in args and _is_browser(int(entry.name)):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def prepare_profile(profile_dir: Path, *, kill_orphans: bool = False) -> None:
-    """Create the profile owner-only, and clear a lock left by a browser that died.
+    """Create the profile owner-only, and clear what a browser that died left on it.
 
     With ``kill_orphans`` (only for a caller holding the tenant's session lock, so no live
     worker can own that browser), a browser still running on the profile is an orphan of a
@@ -54,15 +71,12 @@ def prepare_profile(profile_dir: Path, *, kill_orphans: bool = False) -> None:
     """
     profile_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     profile_dir.chmod(0o700)  # a session profile is a login: only its owner may read it
-    lock = profile_dir / "SingletonLock"
-    if not lock.is_symlink():
-        return
-    host, _, pid = os.readlink(lock).rpartition("-")
-    if host == socket.gethostname() and pid.isdigit() and _pid_alive(int(pid)):
-        if not (kill_orphans and _is_browser(int(pid))):
-            raise ProfileInUse(f"a browser (pid {pid}) is still running on {profile_dir}")
-        logger.warning("killing an orphaned browser", extra={"browser_pid": int(pid)})
-        _kill_orphaned_browser(int(pid))
+    running = browsers_on_profile(profile_dir)
+    if running and not kill_orphans:
+        raise ProfileInUse(f"a browser (pid {running[0]}) is still running on {profile_dir}")
+    for pid in running:
+        logger.warning("killing an orphaned browser", extra={"browser_pid": pid})
+        _kill_orphaned_browser(pid)
     for name in _SINGLETON_FILES:
         (profile_dir / name).unlink(missing_ok=True)
 
