@@ -511,3 +511,28 @@ def test_grow_heap_holds_that_much_more_heap_on_the_open_page_only(
         response = simulator.post(f"/sim/control/sessions/{session_id}/grow-heap", bad)
         assert response.status == 400
         assert "mb must be a whole number from 1 to 2048" in response.body["error"]
+
+
+def test_a_page_loaded_again_gets_what_arrived_while_it_loaded_and_nothing_twice(
+    simulator: Simulator,
+) -> None:
+    page = simulator.page_client()
+    page.get("/")
+    page.post("/sim/api/boot", {})
+    session_id = simulator.sessions()[0]["id"]
+    poll_until(lambda: simulator.session(session_id)["state"] == "qr", "no QR after loading")
+    simulator.control("/link", {"qr": simulator.session(session_id)["qr"], "phone": f"+{PHONE}"})
+    poll_until(lambda: page.get("/sim/api/state").body["view"] == "main", "never reached the main view")
+
+    def feed(after: int) -> list[str]:
+        return [m["text"] for m in page.get(f"/sim/api/state?feed={after}").body["feed"]]
+
+    start = page.get("/sim/api/state").body["feed_start"]
+    deliver(simulator, session_id, "seen by the first page")
+    assert feed(start) == ["seen by the first page"]
+    deliver(simulator, session_id, "came while the page reloaded")
+
+    # The page is loaded again: it starts after what the first page fetched, not at "now".
+    reloaded = page.get("/sim/api/state").body["feed_start"]
+    assert feed(reloaded) == ["came while the page reloaded"]
+    assert feed(page.get("/sim/api/state").body["feed_start"]) == []  # once is enough

@@ -43,8 +43,10 @@ def page_payload(
         "stream": {"mode": session.stream_mode(now), "info": session.stream_info()},
         "link_code": _link_code_payload(session, now),
         # The page's wa-js double turns the feed into chat.new_message and chat.msg_ack_change;
-        # a page starts it at `seq`, so a reload never replays old messages.
+        # a page starts it at `feed_start`: after what an earlier page fetched, or at `seq`
+        # for the session's first page.
         "seq": session.seq,
+        "feed_start": session.seq if session.feed_delivered is None else session.feed_delivered,
         "feed": _feed(session, feed_after) if feed_after is not None else [],
         "qr": _qr_payload(session, now, view),
         "conflict": main and session.conflict,

@@ -190,6 +190,10 @@ class Session:
     open_chat: str | None = None
     open_chat_seen: float = 0.0
     seq: int = 0  # last message change; the page fetches what changed after its seq
+    # The last change a page fetched in its feed. A page loaded later starts its feed there,
+    # as WhatsApp delivers to a device what it has not yet delivered: a message that came
+    # while the page was reloading arrives on the new page, and nothing is replayed twice.
+    feed_delivered: int | None = None
     page_polls: int = 0
     hang_waiters: int = 0  # page requests blocked in "hang" mode right now
 

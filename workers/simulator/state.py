@@ -137,7 +137,11 @@ class SimulatorState:
             if chat:
                 self._look_at(session, chat, now)
             session.settle(now)
-            return payloads.page_payload(session, now, open_chat=chat, after=after, feed_after=feed_after)
+            payload = payloads.page_payload(session, now, open_chat=chat, after=after, feed_after=feed_after)
+            if feed_after is not None:
+                fetched = [feed_after, *(m["seq"] for m in payload["feed"])]
+                session.feed_delivered = max(session.feed_delivered or 0, *fetched)
+            return payload
 
     def _look_at(self, session: Session, chat: str, now: float) -> None:
         session.open_chat = chat

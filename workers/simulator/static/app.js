@@ -161,7 +161,7 @@
     }
     deriveLinkCodeEvents(state.link_code);
     wa.groupNames = state.group_names || {};
-    if (wa.feedAfter === null) wa.feedAfter = state.seq;
+    if (wa.feedAfter === null) wa.feedAfter = state.feed_start;
     state.feed.forEach(deriveMessageEvent);
   }
 
