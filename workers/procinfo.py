@@ -25,10 +25,10 @@ def children_by_parent() -> dict[int, list[int]]:
     return tree
 
 
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
+def process_tree(*roots: int) -> list[int]:
+    """The ``roots`` and all their descendants, from one walk of /proc."""
     tree = children_by_parent()
-    found, todo = [], [pid]
+    found, todo = [], list(roots)
     while todo:
         current = todo.pop()
         found.append(current)
@@ -46,8 +46,8 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
-def tree_pss_mib(pid: int) -> float:
-    return sum(pss_kib(p) for p in process_tree(pid)) / 1024
+def tree_pss_mib(*roots: int) -> float:
+    return sum(pss_kib(p) for p in process_tree(*roots)) / 1024
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -62,5 +62,5 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    return sum(cpu_seconds(p) for p in process_tree(pid))
+def tree_cpu_seconds(*roots: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(*roots))

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from tenants import services as tenant_services
 from tenants.models import WhatsAppSession
 from workers import services
-from workers.procinfo import tree_cpu_seconds, tree_pss_mib
+from workers.procinfo import cpu_seconds as cpu_seconds_of
+from workers.procinfo import process_tree, pss_kib
 from workers.runtime.context import Context
 from workers.whatsapp.client import BrowserGone
 
@@ -43,8 +44,9 @@ class Vitals:
 
     def measure(self, health: dict) -> tenant_services.Vitals:
         roots = self.ctx.client.browser_root_pids()
-        memory_mb = sum(tree_pss_mib(pid) for pid in roots) if roots else None
-        cpu_seconds, at = sum(tree_cpu_seconds(pid) for pid in roots), time.monotonic()
+        tree = process_tree(*roots)  # one walk of /proc for both figures
+        memory_mb = sum(pss_kib(pid) for pid in tree) / 1024 if roots else None
+        cpu_seconds, at = sum(cpu_seconds_of(pid) for pid in tree), time.monotonic()
         cpu_percent = None
         if self._last_cpu is not None and roots:
             spent, elapsed = cpu_seconds - self._last_cpu[0], at - self._last_cpu[1]

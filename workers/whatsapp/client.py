@@ -28,6 +28,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.remote.remote_connection import RemoteConnection
 
+from workers.procinfo import process_tree
 from workers.whatsapp import events
 from workers.whatsapp.profile import prepare_profile
 from workers.whatsapp.wajs import wa_js_source
@@ -265,17 +266,8 @@ class WhatsAppClient:
         return [p.pid for p in roots if p is not None and p.poll() is None]
 
     def browser_pids(self) -> list[int]:
-        """Every process of ChromeDriver's and the browser's groups."""
-        groups = set(self.browser_root_pids())
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if os.getpgid(int(entry.name)) in groups:
-                        pids.append(int(entry.name))
-                except ProcessLookupError:
-                    continue
-        return sorted(pids)
+        """ChromeDriver, the browser and every process below them."""
+        return sorted(process_tree(*self.browser_root_pids()))
 
     @property
     def driver(self) -> webdriver.Remote:
