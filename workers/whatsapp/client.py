@@ -207,7 +207,7 @@ class WhatsAppClient:
         # Each runs in its own session (process group), so stop() can kill both trees.
         self._browser = self._start_browser()
         options = webdriver.ChromeOptions()
-        options.debugger_address = f"127.0.0.1:{self._devtools_port()}"
+        options.debugger_address = f"127.0.0.1:{self._devtools_port(self._browser)}"
         self._service = Service(self.chromedriver_path, popen_kw={"start_new_session": True})
         driver = webdriver.Chrome(options=options, service=self._service)
         # A frozen page must not hang the worker forever: every command gets a deadline.
@@ -225,9 +225,8 @@ class WhatsAppClient:
             start_new_session=True,
         )
 
-    def _devtools_port(self) -> int:
+    def _devtools_port(self, browser: subprocess.Popen) -> int:
         """The port the browser chose, from the file it writes into its profile."""
-        browser = cast(subprocess.Popen, self._browser)
         deadline = time.monotonic() + BROWSER_START_SECONDS
         path = self.profile_dir / DEVTOOLS_PORT_FILE
         while time.monotonic() < deadline:
@@ -290,11 +289,16 @@ class WhatsAppClient:
             config.timeout = usual
         self._install_bridge()
 
+    def _cdp(self, method: str, params: dict | None = None) -> dict | None:
+        """A DevTools command; None where the driver offers none (a remote grid may not)."""
+        execute_cdp = getattr(self.driver, "execute_cdp_cmd", None)
+        if execute_cdp is None:
+            return None
+        return self._call(lambda: execute_cdp(method, params or {}))
+
     def _bypass_csp(self) -> None:
         """WhatsApp's Content-Security-Policy would refuse our scripts (as wppconnect does it)."""
-        execute_cdp = getattr(self.driver, "execute_cdp_cmd", None)
-        if execute_cdp is not None:  # a Chromium driver; a remote grid may not offer CDP
-            self._call(lambda: execute_cdp("Page.setBypassCSP", {"enabled": True}))
+        self._cdp("Page.setBypassCSP", {"enabled": True})
 
     def _install_bridge(self) -> None:
         """wa-js where the page has none (the simulator brings its own), then our bridge."""
@@ -472,16 +476,16 @@ class WhatsAppClient:
 
     def page_heap_mb(self) -> float | None:
         """The JavaScript heap the page uses (CDP Runtime.getHeapUsage); None without CDP."""
-        execute_cdp = getattr(self.driver, "execute_cdp_cmd", None)
-        if execute_cdp is None:
-            return None
-        usage = self._call(lambda: execute_cdp("Runtime.getHeapUsage", {}))
-        return round(usage["usedSize"] / (1024 * 1024), 1)
+        usage = self._cdp("Runtime.getHeapUsage")
+        return round(usage["usedSize"] / (1024 * 1024), 1) if usage else None
 
     def reload_page(self) -> None:
         """Load WhatsApp Web again in the same browser and profile: the page's heap starts
         afresh, the session stays linked (no new QR code)."""
         self._navigate(self.url)
+        # The old page's objects go now, not at V8's leisure: the next heartbeat's reading
+        # must not count them and reload again.
+        self._cdp("HeapProfiler.collectGarbage")
 
     # --- calling wa-js ---------------------------------------------------------------------
 

@@ -29,13 +29,6 @@ def _pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _is_browser(pid: int) -> bool:
-    try:
-        return b"chrom" in (Path("/proc") / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return False
-
-
 def _kill_orphaned_browser(pid: int) -> None:
     """Kill a browser left running by a worker that died (and its whole process group)."""
     with contextlib.suppress(ProcessLookupError):
@@ -57,7 +50,7 @@ def browsers_on_profile(profile_dir: Path) -> list[int]:
             args = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue  # gone while we looked
-        if flag in args and _is_browser(int(entry.name)):
+        if flag in args and any(b"chrom" in arg for arg in args):
             found.append(int(entry.name))
     return sorted(found)
 
