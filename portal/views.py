@@ -80,6 +80,7 @@ HISTORY_KINDS: list[str] = [
     WorkerEvent.Kind.WORKER_STATUS,
     WorkerEvent.Kind.STALE_MARKED,
     WorkerEvent.Kind.ERROR,
+    WorkerEvent.Kind.MEMORY,
 ]
 
 

@@ -178,6 +178,11 @@ WORKER_EVENT_WORDS: dict[str, str] = {
 }
 STALE_WORDS = "We stopped hearing from your bot — we have been alerted"
 PROBLEM_RECORDED = "A problem was recorded"
+# A reload keeps the login; a restart of the browser does too, but takes longer.
+MEMORY_WORDS: dict[str, str] = {
+    WorkerEvent.MemoryRecovery.PAGE_RELOAD: "WhatsApp reloaded to free memory (still linked)",
+    WorkerEvent.MemoryRecovery.BROWSER_RESTART: "Browser restarted to free memory (still linked)",
+}
 
 TENANT_WORDS: dict[str, str] = {
     Tenant.Status.NEW: "New — not linked yet",
@@ -191,7 +196,9 @@ TENANT_WORDS: dict[str, str] = {
 REASON_WORDS: list[tuple[str, str]] = [
     ("browser lost", "Our browser for WhatsApp stopped responding; we restarted it."),
     ("the chat list stopped answering", "WhatsApp stopped answering; we restarted it."),
-    ("browser memory", "Our browser for WhatsApp grew too big; we restarted it."),
+    # Memory entries say what was done (reloaded or restarted); the reason says why.
+    ("browser memory", "Our browser for WhatsApp was using too much memory."),
+    ("page heap", "WhatsApp's page was using too much memory."),
     ("no heartbeat", "We stopped hearing from your WhatsApp connection for a while."),
     ("heartbeat resumed", "We heard from your WhatsApp connection again."),
     (
@@ -211,6 +218,7 @@ REASON_WORDS: list[tuple[str, str]] = [
     ("phone reachable again", "Your phone is back online."),
     ("chat list shown", "Your phone is linked and WhatsApp is open."),
     ("session connected", "Your phone is linked and WhatsApp is open."),
+    ("WhatsApp ready", "Your phone is linked and WhatsApp is open."),
     ("opening WhatsApp Web", "We started opening WhatsApp."),
     ("worker process started", "We started your bot."),
     ("start by", "Started from the portal or by our team."),
@@ -354,6 +362,8 @@ def event_words(event: WorkerEvent) -> str:
         return WORKER_EVENT_WORDS.get(event.new_value, event.new_value)
     if event.kind == Kind.STALE_MARKED:
         return STALE_WORDS
+    if event.kind == Kind.MEMORY:
+        return MEMORY_WORDS.get(event.new_value, PROBLEM_RECORDED)
     return PROBLEM_RECORDED
 
 

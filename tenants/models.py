@@ -342,6 +342,12 @@ class WorkerEvent(models.Model):
         GROUP = "GROUP", "Group membership changed"
         MEMORY = "MEMORY", "Memory limit reached"
 
+    class MemoryRecovery(models.TextChoices):
+        """What a MEMORY event's worker did (its ``new_value``)."""
+
+        PAGE_RELOAD = "page_reload", "Page reloaded"
+        BROWSER_RESTART = "browser_restart", "Browser restarted"
+
     id = models.BigAutoField(primary_key=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

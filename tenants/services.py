@@ -213,12 +213,9 @@ def worker_record_error(*, worker: WorkerProcess, reason: str) -> None:
     logger.warning("worker error recorded", extra={"tenant_id": str(worker.tenant_id), "reason": reason})
 
 
-MEMORY_RECOVERIES = ("page_reload", "browser_restart")
-
-
 def worker_record_memory_recovery(*, worker: WorkerProcess, action: str, reason: str) -> None:
     """A page reload or browser restart for memory: on the timeline and in /metrics."""
-    if action not in MEMORY_RECOVERIES:
+    if action not in WorkerEvent.MemoryRecovery.values:
         raise ValueError(f"unknown memory recovery {action!r}")
     with transaction.atomic():
         WorkerEvent.objects.create(

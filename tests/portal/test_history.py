@@ -1,3 +1,4 @@
+import html
 import re
 from datetime import timedelta
 
@@ -118,3 +119,28 @@ def test_it_never_shows_100_percent_for_less(owner, tenant):
     body = owner.get(URL).content.decode()
     assert re.search(r'data-uptime="day">99\.9 %<', body)
     assert "100" not in re.search(r'data-uptime="week">([^<]*)<', body).group(1)
+
+
+def test_it_words_a_connection_and_memory_reloads_as_the_worker_records_them(owner, tenant):
+    WorkerEvent.objects.filter(tenant=tenant).delete()
+    worker, session = tenant.worker, tenant.session
+    services.session_set_state(session=session, state="CONNECTED", reason="WhatsApp ready")
+    services.worker_record_memory_recovery(
+        worker=worker, action="page_reload", reason="page heap 602 MB over the 512 MB limit"
+    )
+    services.worker_record_memory_recovery(
+        worker=worker,
+        action="browser_restart",
+        reason="browser memory 1100 MB over the 1024 MB limit after a page reload",
+    )
+    body = html.unescape(owner.get(URL).content.decode())
+    assert [what.split(" ·")[0] for what in entries_of(body)] == [
+        "Browser restarted to free memory (still linked)",
+        "WhatsApp reloaded to free memory (still linked)",
+        "Connected",
+    ]
+    assert "WhatsApp's page was using too much memory." in body
+    assert "Our browser for WhatsApp was using too much memory." in body
+    assert "Your phone is linked and WhatsApp is open." in body
+    assert "Something went wrong." not in body
+    assert "602 MB" not in body  # the raw reason stays with staff

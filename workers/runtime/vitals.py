@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 
 from tenants import services as tenant_services
-from tenants.models import WhatsAppSession
+from tenants.models import WhatsAppSession, WorkerEvent
 from workers import services
 from workers.procinfo import cpu_seconds as cpu_seconds_of
 from workers.procinfo import process_tree, pss_kib
@@ -16,6 +16,7 @@ from workers.runtime.context import Context
 from workers.whatsapp.client import BrowserGone
 
 State = WhatsAppSession.State
+Recovery = WorkerEvent.MemoryRecovery
 
 
 class Vitals:
@@ -77,30 +78,30 @@ class Vitals:
             return  # not a quiet moment: the queue first
         if tree_over and self._reloaded_for_tree:
             action, reason = (
-                "browser_restart",
+                Recovery.BROWSER_RESTART,
                 f"browser memory {vitals.memory_mb:.0f} MB over the {limit} MB limit after a page reload",
             )
         elif heap_over:
             action, reason = (
-                "page_reload",
+                Recovery.PAGE_RELOAD,
                 f"page heap {heap_mb:.0f} MB over the {ctx.config.max_page_heap_mb} MB limit",
             )
         else:
             action, reason = (
-                "page_reload",
+                Recovery.PAGE_RELOAD,
                 f"browser memory {vitals.memory_mb:.0f} MB over the {limit} MB limit",
             )
         ctx.log.warning(
-            "reloading the page" if action == "page_reload" else "restarting the browser",
+            "reloading the page" if action == Recovery.PAGE_RELOAD else "restarting the browser",
             extra={
-                "event": f"memory_{action}",
+                "event": f"memory_{action.value}",
                 "memory_mb": vitals.memory_mb,
                 "heap_mb": heap_mb,
                 "reason": reason,
             },
         )
         tenant_services.worker_record_memory_recovery(worker=ctx.worker, action=action, reason=reason)
-        if action == "page_reload":
+        if action == Recovery.PAGE_RELOAD:
             ctx.client.reload_page()
             self._reloaded_for_tree = tree_over
         else:
